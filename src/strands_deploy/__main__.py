@@ -1,0 +1,3 @@
+from strands_deploy.cli.main import main
+
+main()

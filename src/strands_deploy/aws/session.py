@@ -1,0 +1,82 @@
+"""Sessions and a thread-safe client cache: the only place that builds boto3 clients.
+
+An :class:`AwsContext` is made once per command from the environment's settings and handed to
+everything that talks to AWS. Clients are created lazily, once per service, and shared between
+threads (boto3 clients are thread-safe; sessions are not, so creation is under a lock).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+LOCAL_ACCOUNT = "123456789012"
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+@dataclass
+class AwsSettings:
+    region: str
+    endpoint_url: str | None = None  # local cloud / LocalStack / moto server
+    profile: str | None = None
+    account: str | None = None  # expected account id (checked when set)
+    local: bool = False  # dummy credentials, emulator endpoint
+    max_attempts: int = 10
+    max_pool_connections: int = 50
+
+
+@dataclass
+class AwsContext:
+    settings: AwsSettings
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _session: Any = None
+
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.settings.endpoint_url
+
+    def session(self) -> Any:
+        import boto3
+
+        with self._lock:
+            if self._session is None:
+                kwargs: dict[str, Any] = {"region_name": self.settings.region}
+                if self.settings.local:
+                    kwargs.update(LOCAL_CREDENTIALS)
+                elif self.settings.profile:
+                    kwargs["profile_name"] = self.settings.profile
+                self._session = boto3.session.Session(**kwargs)
+            return self._session
+
+    def client(self, service: str) -> Any:
+        cached = self._clients.get(service)
+        if cached is not None:
+            return cached
+        from botocore.config import Config
+
+        session = self.session()
+        with self._lock:
+            if service not in self._clients:
+                config = Config(
+                    retries={"mode": "adaptive", "max_attempts": self.settings.max_attempts},
+                    max_pool_connections=self.settings.max_pool_connections,
+                    connect_timeout=5,
+                    read_timeout=120,
+                    user_agent_extra="strands-deploy",
+                )
+                self._clients[service] = session.client(
+                    service, endpoint_url=self.settings.endpoint_url, config=config
+                )
+            return self._clients[service]
+
+    def account_id(self) -> str:
+        if self.settings.local:
+            return self.settings.account or LOCAL_ACCOUNT
+        ident = self.client("sts").get_caller_identity()
+        return str(ident["Account"])

@@ -1,0 +1,108 @@
+"""What every command shares: error handling, the console, the project/services lookup."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from strands_deploy.errors import StrandsDeployError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def run_cli(group: click.Group, argv: list[str]) -> None:
+    """Run the click group; convert our errors into messages and exit codes, never tracebacks."""
+    debug = "--debug" in argv or os.environ.get("STRANDS_DEPLOY_DEBUG") == "1"
+    try:
+        group.main(args=argv, prog_name="strands-deploy", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console().print("[red]aborted[/red]")
+        sys.exit(130)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code if e.exit_code != 0 else 2)
+    except StrandsDeployError as e:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        print_error(e)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        err_console().print("[red]interrupted[/red]")
+        sys.exit(130)
+    except Exception as e:  # an unexpected failure: one sentence, traceback only with --debug
+        if debug:
+            raise
+        err_console().print(
+            f"[red]error:[/red] unexpected {type(e).__name__}: {e}\n"
+            "  fix: run again with --debug for the traceback and report it"
+        )
+        sys.exit(1)
+
+
+def print_error(e: StrandsDeployError) -> None:
+    from strands_deploy.errors import ConfigError
+
+    con = err_console()
+    problems = e.problems if isinstance(e, ConfigError) else [e]
+    for p in problems:
+        where = f"[bold]{p.where}[/bold]: " if p.where else ""
+        con.print(f"[red]error:[/red] {where}{p.what}", highlight=False, soft_wrap=True)
+        if p.fix:
+            con.print(f"  [dim]fix:[/dim] {p.fix}", highlight=False, soft_wrap=True)
+    if isinstance(e, ConfigError) and len(problems) > 1:
+        con.print(f"[red]{len(problems)} problems[/red]")
+
+
+_console: Console | None = None
+_err_console: Console | None = None
+
+
+def console() -> Console:
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(highlight=False)
+    return _console
+
+
+def err_console() -> Console:
+    global _err_console
+    if _err_console is None:
+        from rich.console import Console
+
+        _err_console = Console(stderr=True, highlight=False)
+    return _err_console
+
+
+def project_dir(ctx: click.Context) -> Path:
+    root = ctx.find_root()
+    obj = root.obj or {}
+    return Path(obj.get("project_dir", ".")).resolve()
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+env_option = click.option(
+    "--env",
+    "-e",
+    "env_name",
+    default="local",
+    show_default=True,
+    help="Environment from strands.yaml (local is the embedded emulator).",
+)
