@@ -126,7 +126,7 @@ class EnvironmentConfig(Strict):
     @classmethod
     def _account(cls, v: str | None) -> str | None:
         if v is not None and not re.fullmatch(r"\d{12}", v):
-            raise ValueError("account must be a 12-digit AWS account id, quoted: account: \"123456789012\"")
+            raise ValueError('account must be a 12-digit AWS account id, quoted: account: "123456789012"')
         return v
 
 

@@ -99,7 +99,9 @@ class Provider:
     ) -> Outputs:
         raise NotImplementedError
 
-    def delete(self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs) -> None:
+    def delete(
+        self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
+    ) -> None:
         raise NotImplementedError
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:

@@ -1,1 +1,31 @@
+"""config → Graph. Pure apart from reading the agents' files for content hashes."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from strands_deploy.config.loader import Project
+from strands_deploy.synth.agent import synth_agent
+from strands_deploy.synth.context import SynthContext
+from strands_deploy.synth.graph import Graph
+from strands_deploy.synth.resources import synth_resource
+
+
+def synthesize(
+    project: Project,
+    env: str,
+    *,
+    target: str,
+    account: str,
+    secret_value: Callable[[dict[str, str]], str],
+    agents: list[str] | None = None,
+) -> Graph:
+    """Build the resource graph of ``env``. ``agents`` limits which agents are synthesised."""
+    ctx = SynthContext(project=project, env=env, target=target, account=account, secret_value=secret_value)
+    for name, res in project.config.resources.items():
+        synth_resource(ctx, name, res)
+    for name, agent in project.agents.items():
+        if agents is None or name in agents:
+            synth_agent(ctx, name, agent)
+    ctx.graph.validate()
+    return ctx.graph

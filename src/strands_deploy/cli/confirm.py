@@ -1,0 +1,59 @@
+"""Confirmation and Ctrl-C handling shared by deploy and destroy."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from strands_deploy.errors import StrandsDeployError
+
+
+def confirm_or_fail(env_name: str, protect: bool, yes: bool, what: str) -> bool:
+    """Protected environments need --yes or an interactive 'yes'."""
+    if yes or not protect:
+        return True
+    if not sys.stdin.isatty():
+        raise StrandsDeployError(
+            f"environment {env_name!r} is protected and this is not an interactive terminal",
+            f"environments.{env_name}.protect",
+            f"pass --yes to {what} without a prompt",
+        )
+    answer = click.prompt(
+        f"Environment {env_name!r} is protected. Type the environment name to {what}",
+        default="",
+        show_default=False,
+    )
+    return bool(answer.strip() == env_name)
+
+
+@contextmanager
+def graceful_interrupt() -> Iterator[threading.Event]:
+    """First Ctrl-C: stop starting new work, let calls in flight finish, save the state.
+    Second Ctrl-C: exit at once (the journal lets the next run recover)."""
+    cancel = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield cancel
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if cancel.is_set():
+            os._exit(130)
+        cancel.set()
+        click.echo(
+            "\ninterrupt: finishing the calls in flight and saving the state "
+            "(press Ctrl-C again to exit at once)",
+            err=True,
+        )
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from strands_deploy.cli.common import env_option, print_json, project_dir
+
+
+@click.command("deploy")
+@env_option
+@click.option("--agent", "-a", "agents", multiple=True, help="Only this agent (repeatable).")
+@click.option("--target", "-t", "targets", multiple=True, help="Only this address or prefix (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of live progress.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on protected environments.")
+@click.option(
+    "--refresh",
+    type=click.BOOL,
+    default=True,
+    is_flag=False,
+    flag_value=True,
+    metavar="BOOL",
+    help="Read the live resources first and put back what changed outside the tool. Use --refresh=false to skip.",
+)
+@click.option("--concurrency", default=16, show_default=True, help="AWS operations in flight at once.")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    env_name: str,
+    agents: tuple[str, ...],
+    targets: tuple[str, ...],
+    as_json: bool,
+    yes: bool,
+    refresh: bool,
+    concurrency: int,
+) -> None:
+    """Create or update the environment's resources to match strands.yaml."""
+    from strands_deploy import services as svc
+    from strands_deploy.cli.confirm import confirm_or_fail, graceful_interrupt
+    from strands_deploy.cli.render import Progress, render_plan, render_result
+    from strands_deploy.engine.events import null_sink
+
+    services = svc.open_services(project_dir(ctx), env_name)
+    services.concurrency = max(1, concurrency)
+    started = time.monotonic()
+
+    def confirm(plan: object) -> bool:
+        if services.env.protect and not yes:
+            render_plan(plan)  # type: ignore[arg-type]
+        return confirm_or_fail(env_name, services.env.protect, yes, "deploy")
+
+    with graceful_interrupt() as cancel:
+        if as_json:
+            outcome = svc.deploy(
+                services,
+                agents=list(agents) or None,
+                targets=list(targets) or None,
+                refresh=refresh,
+                sink=null_sink,
+                cancel=cancel,
+                confirm=confirm,
+            )
+        else:
+            with Progress("deploy") as progress:
+                outcome = svc.deploy(
+                    services,
+                    agents=list(agents) or None,
+                    targets=list(targets) or None,
+                    refresh=refresh,
+                    sink=progress,
+                    cancel=cancel,
+                    confirm=confirm,
+                )
+    if outcome is None:
+        click.echo("Deploy cancelled; nothing changed.", err=True)
+        sys.exit(1)
+    result = outcome.result
+    if as_json:
+        print_json({"plan": outcome.plan.to_json(), "result": result.to_json()})
+    elif not outcome.plan.has_changes():
+        click.echo(f"No changes. Environment {env_name} is up to date.", err=True)
+    else:
+        render_result(result, "deploy", started)
+    if result.cancelled:
+        sys.exit(130)
+    if not result.ok:
+        sys.exit(1)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import click
+
+from strands_deploy.cli.common import env_option, print_json, project_dir
+
+
+@click.command("describe")
+@click.argument("address")
+@env_option
+@click.pass_context
+def command(ctx: click.Context, address: str, env_name: str) -> None:
+    """Show one resource's record: type, physical id, inputs, outputs, dependencies."""
+    from strands_deploy.config.loader import _suggest
+    from strands_deploy.errors import StrandsDeployError
+    from strands_deploy.services import open_services
+
+    services = open_services(project_dir(ctx), env_name, start_local=False)
+    state = services.read_state()
+    record = state.resources.get(address)
+    if record is None:
+        raise StrandsDeployError(
+            f"no resource {address!r} in the state of environment {env_name!r}",
+            address,
+            _suggest(address, set(state.resources), "run `strands-deploy list` to see addresses"),
+        )
+    print_json({"address": address, **record.to_dict()})

@@ -1,0 +1,151 @@
+"""Rendering of plans, live progress and results with rich (one terminal wrapper for all)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from strands_deploy.cli.common import console, err_console
+
+if TYPE_CHECKING:
+    from strands_deploy.engine.apply import ApplyResult
+    from strands_deploy.engine.events import Event
+    from strands_deploy.planning.plan import Plan
+
+COLORS = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red", "no-op": "dim"}
+SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "no-op": " "}
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_plan(plan: Plan) -> None:
+    from strands_deploy.synth.graph import to_jsonable
+
+    con = console()
+    actionable = plan.actionable
+    if not actionable:
+        con.print(
+            f"[green]No changes.[/green] Environment [bold]{plan.environment}[/bold] matches the configuration."
+        )
+        return
+    con.print(f"Plan for environment [bold]{plan.environment}[/bold]:\n")
+    for c in actionable:
+        color = COLORS[c.action.value]
+        reason = f" [dim]({c.reason})[/dim]" if c.reason else ""
+        con.print(f"[{color}]{SYMBOLS[c.action.value]:>3} {c.address}[/{color}] [dim]{c.type}[/dim]{reason}")
+        if c.action.value in ("update", "replace"):
+            for key, (before, after) in c.diff.items():
+                con.print(
+                    f"      {key}: [red]{_short(to_jsonable(before))}[/red] → "
+                    f"[green]{_short(to_jsonable(after))}[/green]"
+                )
+    s = plan.summary()
+    con.print(
+        f"\n[bold]{s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+        f"{s['delete']} to delete[/bold] ({s['no-op']} unchanged)."
+    )
+
+
+class Progress:
+    """One line per resource with a spinner and elapsed time; plain lines when not a terminal."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.lock = threading.Lock()
+        self.live: Any = None
+        self.con = err_console()
+        self.interactive = self.con.is_terminal
+
+    def __enter__(self) -> Progress:
+        if self.interactive:
+            from rich.live import Live
+
+            self.live = Live(self._table(), console=self.con, refresh_per_second=8, transient=False)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.live is not None:
+            self.live.update(self._table())
+            self.live.__exit__(*exc)
+
+    def __call__(self, event: Event) -> None:
+        with self.lock:
+            row = self.rows.setdefault(event.address, {"action": event.action, "start": time.monotonic()})
+            row["state"] = event.kind
+            row["message"] = event.message
+            if event.kind != "start":
+                row["elapsed"] = event.elapsed
+        if self.live is not None:
+            self.live.update(self._table())
+        elif event.kind in ("done", "failed", "skipped"):
+            mark = {"done": "[green]✓[/green]", "failed": "[red]✗[/red]", "skipped": "[yellow]-[/yellow]"}[
+                event.kind
+            ]
+            extra = f" ({event.message})" if event.message else ""
+            self.con.print(f"{mark} {event.action:<7} {event.address} {event.elapsed:.1f}s{extra}")
+
+    def _table(self) -> Any:
+        from rich.spinner import Spinner
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 1))
+        now = time.monotonic()
+        with self.lock:
+            rows = list(self.rows.items())
+        for address, row in rows:
+            state = row.get("state", "start")
+            elapsed = row.get("elapsed", now - row["start"])
+            if state == "start":
+                icon: Any = Spinner("dots", style="cyan")
+            else:
+                icon = {
+                    "done": "[green]✓[/green]",
+                    "failed": "[red]✗[/red]",
+                    "skipped": "[yellow]-[/yellow]",
+                    "progress": "[cyan]…[/cyan]",
+                }.get(state, " ")
+            color = COLORS.get(row["action"], "white")
+            table.add_row(
+                icon,
+                f"[{color}]{row['action']:<7}[/{color}]",
+                address,
+                f"[dim]{elapsed:5.1f}s[/dim]",
+                f"[dim]{row.get('message') or ''}[/dim]",
+            )
+        return table
+
+
+def render_result(result: ApplyResult, verb: str, started: float) -> None:
+    con = err_console()
+    elapsed = time.monotonic() - started
+    for address, err in result.failed.items():
+        con.print(f"[red]error:[/red] [bold]{address}[/bold]: {err.what}", highlight=False)
+        if err.fix:
+            con.print(f"  [dim]fix:[/dim] {err.fix}", highlight=False)
+    if result.skipped:
+        con.print(
+            f"[yellow]{len(result.skipped)} skipped[/yellow] because a dependency failed: "
+            + ", ".join(sorted(result.skipped))
+        )
+    if result.cancelled:
+        con.print(
+            f"[yellow]interrupted:[/yellow] {len(result.applied)} done, "
+            f"{len(result.not_started)} not started ("
+            + ", ".join(result.not_started[:10])
+            + ("…" if len(result.not_started) > 10 else "")
+            + "). Run the command again to finish."
+        )
+    if result.ok:
+        con.print(f"[green]{verb} complete:[/green] {len(result.applied)} changed in {elapsed:.1f}s")
+    elif result.failed:
+        con.print(
+            f"[red]{verb} failed:[/red] {len(result.failed)} failed, {len(result.applied)} done "
+            f"in {elapsed:.1f}s. The state records exactly what exists; fix the errors and run again."
+        )

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import click
+
+from strands_deploy.cli.common import console, print_json, project_dir
+
+
+@click.command("validate")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable result.")
+@click.pass_context
+def command(ctx: click.Context, as_json: bool) -> None:
+    """Check strands.yaml (and discovered agents) and report every problem at once."""
+    from strands_deploy.config.loader import load_project
+    from strands_deploy.errors import ConfigError
+
+    try:
+        project = load_project(project_dir(ctx))
+    except ConfigError as e:
+        if as_json:
+            print_json({"valid": False, "problems": [p.to_dict() for p in e.problems]})
+            raise SystemExit(1) from None
+        raise
+    if as_json:
+        print_json(
+            {"valid": True, "agents": sorted(project.agents), "resources": sorted(project.config.resources)}
+        )
+        return
+    console().print(
+        f"[green]✓[/green] {project.source.name} is valid: {len(project.agents)} agent(s), "
+        f"{len(project.config.resources)} resource(s), environments: "
+        f"{', '.join(project.environment_names())}"
+    )

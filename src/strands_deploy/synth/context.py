@@ -1,0 +1,88 @@
+"""Shared state of one synthesis: the graph being built and the project-wide constructs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from strands_deploy.config.loader import Project
+from strands_deploy.synth.graph import Graph, Resource
+from strands_deploy.synth.naming import physical_name
+
+
+@dataclass
+class SynthContext:
+    project: Project
+    env: str
+    target: str  # "aws" or "local": the platform dependency layers are built for
+    account: str
+    secret_value: Callable[[dict[str, str]], str]
+    graph: Graph = field(default_factory=Graph)
+
+    def tags(self, agent: str | None = None) -> dict[str, str]:
+        cfg = self.project.config
+        env_tags = self.project.config.environments.get(self.env)
+        tags = {
+            **cfg.tags,
+            **(env_tags.tags if env_tags else {}),
+            "strands:project": cfg.project,
+            "strands:environment": self.env,
+            "strands:managed-by": "strands-deploy",
+        }
+        if agent:
+            tags["strands:agent"] = agent
+        return tags
+
+    def shared_role(self) -> str:
+        address = "shared.execution-role"
+        if address not in self.graph:
+            self.graph.add(
+                Resource(
+                    address,
+                    "aws.iam.role",
+                    {
+                        "name": physical_name(self.project.name, self.env, "execution", "role"),
+                        "trust_service": "lambda.amazonaws.com",
+                        "managed_policies": [],
+                        "description": f"strands-deploy execution role of {self.project.name} ({self.env})",
+                        "tags": self.tags(),
+                    },
+                )
+            )
+        return address
+
+    def sessions_bucket(self) -> str:
+        address = "shared.sessions"
+        if address not in self.graph:
+            self.graph.add(
+                Resource(
+                    address,
+                    "aws.s3.bucket",
+                    {
+                        "name": physical_name(
+                            self.project.name, self.env, f"sessions-{self.account}", "bucket"
+                        ),
+                        "versioning": False,
+                        "retain": False,
+                        "tags": self.tags(),
+                    },
+                )
+            )
+        return address
+
+    def http_api(self) -> str:
+        address = "shared.http-api"
+        if address not in self.graph:
+            self.graph.add(
+                Resource(
+                    address,
+                    "aws.apigw.http_api",
+                    {
+                        "name": physical_name(self.project.name, self.env, "api", "api"),
+                        "throttle_burst": 50,
+                        "throttle_rate": 100,
+                        "tags": self.tags(),
+                    },
+                )
+            )
+        return address
