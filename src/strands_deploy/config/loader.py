@@ -108,8 +108,8 @@ def _pydantic_problems(
             key = loc[-1]
             mark = located.where(loc, key=True)
             allowed = _fields_for(loc[len(prefix) :] if prefix else loc)
-            fix = _suggest(str(key), allowed, f"remove it; allowed here: {', '.join(sorted(allowed))}")
-            problems.append(StrandsDeployError(f"unknown key {key!r}", str(mark), fix))
+            hint = _suggest(str(key), allowed, f"remove it; allowed here: {', '.join(sorted(allowed))}")
+            problems.append(StrandsDeployError(f"unknown key {key!r}", str(mark), hint))
             continue
         mark = located.where(loc)
         dotted = ".".join(str(p) for p in loc) or "(top level)"
