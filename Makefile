@@ -13,8 +13,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+DEMO := examples/hello
+
 demo: $(STAMP)
-	$(BIN)/python examples/demo.py
+	$(BIN)/strands-deploy -C $(DEMO) deploy
+	$(BIN)/strands-deploy -C $(DEMO) invoke assistant "Hello from the demo"
+	$(BIN)/strands-deploy -C $(DEMO) outputs
+	@echo "The local cloud keeps running: stop it with '$(BIN)/strands-deploy -C $(DEMO) local stop'."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

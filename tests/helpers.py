@@ -1,0 +1,47 @@
+"""Test helpers: write small projects to disk."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+AGENT_PY = """\
+from strands import Agent
+
+agent = Agent(callback_handler=None)
+"""
+
+
+def write_project(root: Path, yaml_text: str, agents: dict[str, str] | None = None,
+                  requirements: str = "strands-agents\n") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "strands.yaml").write_text(textwrap.dedent(yaml_text))
+    for name, code in (agents if agents is not None else {"support": AGENT_PY}).items():
+        folder = root / "agents" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "agent.py").write_text(code)
+        (folder / "requirements.txt").write_text(requirements)
+    return root
+
+
+BASIC = """\
+project: acme
+region: us-east-1
+agents:
+  support:
+    path: agents/support
+    entry: agent.py:agent
+    memory: 2048
+    environment: {TONE: friendly}
+    expose: url
+    sessions: true
+    link: [tickets, docs]
+resources:
+  tickets: {type: table, key: id}
+  docs: {type: bucket}
+  jobs: {type: queue}
+environments:
+  local: {}
+  dev: {profile: dev}
+  prod: {account: "123456789012", region: eu-west-1, protect: true}
+"""
