@@ -22,7 +22,7 @@ demo: $(STAMP)
 	@echo "The local cloud keeps running: stop it with '$(BIN)/strands-deploy -C $(DEMO) local stop'."
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist load
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ from strands_deploy.config.loader import LOCAL_ENV, Project, load_project
 from strands_deploy.config.schema import EnvironmentConfig
 from strands_deploy.engine.events import EventSink, null_sink
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.state.backend import LocalFileBackend
+from strands_deploy.state.backend import LocalFileBackend, StateBackend
 from strands_deploy.state.model import State
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
@@ -34,9 +34,11 @@ class Services:
     project: Project
     env_name: str
     env: EnvironmentConfig
-    backend: LocalFileBackend
+    backend: StateBackend
     start_local: bool = True
     concurrency: int = 16
+    # The provider lookup; tests pass a wrapper here (fault injection), never a patch.
+    providers: Callable[[str], Any] | None = None
     _aws: AwsContext | None = None
     _account: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -186,8 +188,10 @@ class Services:
         self, store: Any, sink: EventSink = null_sink, cancel: threading.Event | None = None
     ) -> Engine:
         from strands_deploy.engine.apply import Engine
+        from strands_deploy.providers.registry import get_provider
 
-        return Engine(self.provider_context(), store, sink=sink, concurrency=self.concurrency, cancel=cancel)
+        return Engine(self.provider_context(), store, sink=sink, concurrency=self.concurrency, cancel=cancel,
+                      providers=self.providers or get_provider)
 
     @contextmanager
     def locked(self, command: str, lock: bool = True) -> Iterator[None]:

@@ -29,10 +29,12 @@ def unlock(ctx: click.Context, env_name: str, force: bool) -> None:
     """Release a lock left by a process that died."""
     from strands_deploy.errors import StrandsDeployError
     from strands_deploy.services import open_services
-    from strands_deploy.state.backend import pid_alive
+    from strands_deploy.state.backend import LocalFileBackend, pid_alive
 
     services = open_services(project_dir(ctx), env_name, start_local=False)
-    holder = services.backend.lock_info()
+    backend = services.backend
+    assert isinstance(backend, LocalFileBackend)
+    holder = backend.lock_info()
     if holder is None:
         console().print(f"Environment [bold]{env_name}[/bold] is not locked.")
         return
@@ -41,8 +43,8 @@ def unlock(ctx: click.Context, env_name: str, force: bool) -> None:
     if not force and holder.host == socket.gethostname() and pid_alive(holder.pid):
         raise StrandsDeployError(
             f"the lock is held by a running process: {holder.describe()}",
-            str(services.backend.lock_path),
+            str(backend.lock_path),
             "wait for it to finish, or stop it; --force releases the lock anyway",
         )
-    services.backend.unlock(force=True)
+    backend.unlock(force=True)
     console().print(f"Released the lock of environment [bold]{env_name}[/bold] (was {holder.describe()}).")
