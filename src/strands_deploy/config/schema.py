@@ -122,12 +122,15 @@ class EnvironmentConfig(Strict):
     tags: dict[str, str] = Field(default_factory=dict)
     state: dict[str, Any] | None = None  # backend settings; {"backend": "local"} for now
 
-    @field_validator("account")
+    @field_validator("account", mode="before")
     @classmethod
-    def _account(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"\d{12}", v):
+    def _account(cls, v: object) -> str | None:
+        if v is None:
+            return None
+        text = str(v)
+        if isinstance(v, bool) or not re.fullmatch(r"\d{12}", text):
             raise ValueError('account must be a 12-digit AWS account id, quoted: account: "123456789012"')
-        return v
+        return text
 
 
 class ProjectConfig(Strict):
