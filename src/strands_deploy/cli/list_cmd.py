@@ -34,7 +34,9 @@ def command(ctx: click.Context, env_name: str, as_json: bool) -> None:
     if not rows:
         console().print(f"No resources recorded for environment [bold]{env_name}[/bold].")
         return
-    table = Table("address", "type", "physical id", "status", box=None, header_style="bold")
+    table = Table(box=None, header_style="bold")
+    for title in ("address", "type", "physical id", "status"):
+        table.add_column(title, overflow="fold")
     for r in rows:
         table.add_row(
             r["address"],

@@ -64,7 +64,10 @@ def command(ctx: click.Context, env_name: str, fmt: str) -> None:
     if not outputs:
         console().print(f"Nothing deployed in environment [bold]{env_name}[/bold] yet.")
         return
-    table = Table("owner", "output", "value", box=None, header_style="bold")
+    table = Table(box=None, header_style="bold")
+    table.add_column("owner", no_wrap=True)
+    table.add_column("output", no_wrap=True)
+    table.add_column("value", overflow="fold")
     for owner, values in outputs.items():
         for key, value in values.items():
             table.add_row(owner, key, str(value))
