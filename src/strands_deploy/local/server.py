@@ -1,0 +1,473 @@
+"""The embedded local cloud: ``python -m strands_deploy.local.server --port P --state-dir DIR``.
+
+One process, one port, on 127.0.0.1: moto's own server app (the control plane for every AWS
+service moto has) wrapped by :class:`LocalCloud`, a WSGI middleware that answers what moto cannot
+do without Docker or does not have:
+
+* Lambda ``Invoke`` runs the function in a local worker (:mod:`.lambda_invoke`); moto-internal
+  invocations (SQS/SNS/Kinesis/DynamoDB triggers) are routed to the same workers;
+* Bedrock Runtime ``Converse`` / ``ConverseStream`` answer from the model script (:mod:`.bedrock`);
+* Function URLs and HTTP APIs are served at local URLs (:mod:`.urls`), and moto's responses are
+  rewritten to point at them; ``ListFunctionUrlConfigs`` and ``LoggingConfig`` (which moto drops)
+  are filled in;
+* ``/_strands/health``, ``/_strands/workers`` (GET) and ``/_strands/reset`` (POST) for the CLI.
+
+Everything else goes to moto unchanged. Invariant: an error while handling one request becomes
+an error response for that request; the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import io
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import get_input_stream
+
+from strands_deploy.local import settings
+from strands_deploy.local.bedrock import CONVERSE_PATH, FakeBedrock
+from strands_deploy.local.lambda_invoke import MAX_PAYLOAD, LocalLambda
+from strands_deploy.local.settings import ConfigReader, read_json, write_json_atomic
+from strands_deploy.local.urls import EXECUTE_API_PREFIX, FUNCTION_URL_PREFIX, UrlRouter
+from strands_deploy.local.workers import Throttled
+
+log = logging.getLogger("strands_deploy.local.server")
+
+StartResponse = Callable[..., Any]
+SCOPE = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
+INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>.+)/invocations/?$")
+FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
+FUNCTION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)(?P<config>/configuration)?/?$")
+URL_CONFIG = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
+URL_CONFIGS = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/urls/?$")
+APIS = re.compile(r"^/v2/apis(?:/(?P<id>[^/]+))?/?$")
+EXIT_PORT_IN_USE = 3
+EXIT_ALREADY_RUNNING = 4
+
+
+def _lambda_error(status: int, code: str, message: str, **extra: str) -> Response:
+    body = {"Type": "User", "message": message, **extra}
+    return Response(
+        json.dumps(body), status=status, headers={"x-amzn-ErrorType": code}, content_type="application/json"
+    )
+
+
+def _account_for(access_key: str | None) -> str:
+    if not access_key:
+        return settings.LOCAL_ACCOUNT
+    from moto.iam.models import get_account_id_from
+
+    return str(get_account_id_from(access_key))
+
+
+class LocalCloud:
+    """The WSGI app: our routes first, then moto."""
+
+    def __init__(self, state_dir: Path) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.state_dir = state_dir
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.runtime = LocalLambda(state_dir, endpoint="")
+        self.router = UrlRouter(self.runtime)
+        self.bedrock = FakeBedrock(ConfigReader(state_dir))
+        self.info: dict[str, Any] = {
+            "service": "strands-deploy-local-cloud",
+            "pid": os.getpid(),
+            "boot_id": uuid.uuid4().hex,  # changes on every start: moto's state does not survive one
+            "started_at": datetime.now(UTC).isoformat(),
+            "state_dir": str(state_dir),
+        }
+
+    def bind(self, host: str, port: int) -> None:
+        base = f"http://{host}:{port}"
+        self.router.base_url = base
+        self.runtime.endpoint = base
+        self.info.update({"port": port, "endpoint": base})
+
+    # -- WSGI ------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            response = self.route(environ)
+        except HTTPException as e:  # moto's own errors (unknown function...) render themselves
+            return e(environ, start_response)
+        except Exception as e:
+            log.exception("error handling %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            response = Response(
+                json.dumps({"message": f"local cloud internal error: {type(e).__name__}: {e}"}),
+                status=500,
+                headers={"x-amzn-ErrorType": "ServiceException"},
+                content_type="application/json",
+            )
+        if response is None:
+            return self.moto(environ, start_response)
+        return response(environ, start_response)
+
+    def call_moto(self, environ: dict[str, Any]) -> Response:
+        """Run moto and capture its response so it can be rewritten."""
+        captured: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        def start(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return chunks.append
+
+        result = self.moto(environ, start)
+        try:
+            chunks.extend(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close:
+                close()
+        response = Response(status=int(captured["status"].split()[0]), headers=captured["headers"])
+        response.set_data(b"".join(chunks))
+        return response
+
+    @staticmethod
+    def _buffer_body(environ: dict[str, Any]) -> bytes:
+        """Read the request body once and put it back, so moto can read it too."""
+        body = get_input_stream(environ).read()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ["wsgi.input_terminated"] = False
+        return body
+
+    def route(self, environ: dict[str, Any]) -> Response | None:
+        path: str = environ.get("PATH_INFO", "")
+        method: str = environ.get("REQUEST_METHOD", "GET")
+        if path.startswith("/_strands/"):
+            return self.control(path, method)
+        if path.startswith(FUNCTION_URL_PREFIX):
+            url_id = path[len(FUNCTION_URL_PREFIX) :].split("/", 1)[0]
+            return self.router.serve_function_url(Request(environ), url_id)
+        if path.startswith(EXECUTE_API_PREFIX):
+            api_id = path[len(EXECUTE_API_PREFIX) :].split("/", 1)[0]
+            return self.router.serve_http_api(Request(environ), api_id)
+        if path.rstrip("/") == "/moto-api/reset" and method == "POST":
+            response = self.call_moto(environ)
+            self.forget_all()
+            return response
+        scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        service = scope.group("service") if scope else None
+        region = scope.group("region") if scope else "us-east-1"
+        account = _account_for(scope.group("key") if scope else None)
+        if method == "POST" and service in (None, "bedrock", "bedrock-runtime"):
+            m = CONVERSE_PATH.match(path)
+            if m:
+                body = Request(environ).get_data()
+                return self.bedrock.handle(unquote(m.group("model")), m.group("op"), body)
+        if service == "lambda":
+            return self.route_lambda(environ, path, method, account, region)
+        if service == "apigateway" and APIS.match(path) and method in ("GET", "POST", "PATCH", "PUT"):
+            response = self.call_moto(environ)
+            return self._rewrite_json(response, self.router.rewrite_api)
+        return None
+
+    def forget_all(self) -> None:
+        self.runtime.reset()
+        self.router.forget()
+
+    # -- Lambda ----------------------------------------------------------------------------
+    def route_lambda(
+        self, environ: dict[str, Any], path: str, method: str, account: str, region: str
+    ) -> Response | None:
+        m = INVOKE.match(path)
+        if m and method == "POST":
+            return self.invoke(Request(environ), unquote(m.group("name")), account, region)
+        m = URL_CONFIGS.match(path)
+        if m and method == "GET":
+            return self.router.list_url_configs(account, region, unquote(m.group("name")))
+        m = URL_CONFIG.match(path)
+        if m:
+            qualifier = Request(environ).args.get("Qualifier")
+            response = self.call_moto(environ)
+            if method == "DELETE":
+                return response
+            created = method == "POST"
+            return self._rewrite_json(
+                response, lambda d: self.router.rewrite_url_config(d, qualifier, created)
+            )
+        if FUNCTIONS.match(path) and method == "POST":
+            body = self._buffer_body(environ)
+            self._record_logging_config(account, region, body, None)
+            return self._with_logging_config(self.call_moto(environ), account, region)
+        m = FUNCTION.match(path)
+        if m:
+            name = unquote(m.group("name")).rsplit(":function:", 1)[-1].split(":", 1)[0]
+            if method == "PUT" and m.group("config"):
+                self._record_logging_config(account, region, self._buffer_body(environ), name)
+            response = self.call_moto(environ)
+            if method == "DELETE" and response.status_code < 300 and ":" not in unquote(m.group("name")):
+                if "Qualifier" not in Request(environ).args:
+                    self.runtime.logging_configs.pop((account, region, name), None)
+                return response
+            return self._with_logging_config(response, account, region)
+        return None
+
+    def invoke(self, request: Request, name: str, account: str, region: str) -> Response:
+        qualifier = request.args.get("Qualifier") or None
+        fn = self.runtime.resolve(account, region, name, qualifier)
+        payload = request.get_data()
+        if len(payload) > MAX_PAYLOAD:
+            return _lambda_error(
+                413,
+                "RequestTooLargeException",
+                f"Request must be smaller than {MAX_PAYLOAD} bytes for the InvokeFunction operation",
+            )
+        if payload.strip():
+            try:
+                json.loads(payload)
+            except ValueError as e:
+                return _lambda_error(
+                    400,
+                    "InvalidRequestContentException",
+                    f"Could not parse request body into json: Could not parse payload into json: {e}",
+                )
+        if ":" in name.rsplit(":function:", 1)[-1] and qualifier is None:
+            qualifier = name.rsplit(":", 1)[1]
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if invocation_type == "DryRun":
+            return Response(b"", status=204)
+        if invocation_type == "Event":
+            request_id = self.runtime.invoke_event(fn, payload, account, region, qualifier)
+            return Response(b"", status=202, headers={"x-amzn-RequestId": request_id})
+        client_context = None
+        raw_context = request.headers.get("X-Amz-Client-Context")
+        if raw_context:
+            try:
+                import base64
+
+                client_context = json.loads(base64.b64decode(raw_context))
+            except ValueError:
+                client_context = None
+        try:
+            result = self.runtime.invoke(
+                fn,
+                payload,
+                account,
+                region,
+                qualifier,
+                log_type=request.headers.get("X-Amz-Log-Type"),
+                client_context=client_context,
+            )
+        except Throttled:
+            return _lambda_error(
+                429,
+                "TooManyRequestsException",
+                "Rate Exceeded.",
+                Reason="ReservedFunctionConcurrentInvocationLimitExceeded",
+            )
+        headers = {"X-Amz-Executed-Version": result.executed_version, "x-amzn-RequestId": result.request_id}
+        if result.function_error:
+            headers["X-Amz-Function-Error"] = result.function_error
+        if result.log_tail is not None:
+            headers["X-Amz-Log-Result"] = result.log_tail
+        return Response(result.payload, status=200, headers=headers, content_type="application/json")
+
+    def _record_logging_config(self, account: str, region: str, body: bytes, name: str | None) -> None:
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            return
+        if not isinstance(data, dict) or "LoggingConfig" not in data:
+            return
+        fn_name = name or str(data.get("FunctionName", "")).rsplit(":", 1)[-1]
+        if fn_name and isinstance(data["LoggingConfig"], dict):
+            key = (account, region, fn_name)
+            merged = {**self.runtime.logging_configs.get(key, {}), **data["LoggingConfig"]}
+            self.runtime.logging_configs[key] = merged
+
+    def _with_logging_config(self, response: Response, account: str, region: str) -> Response:
+        def add(data: dict[str, Any]) -> None:
+            for cfg in (data, data.get("Configuration")):
+                if isinstance(cfg, dict) and "FunctionName" in cfg and "FunctionArn" in cfg:
+                    name = str(cfg["FunctionName"])
+                    cfg["LoggingConfig"] = {
+                        "LogFormat": "Text",
+                        **self.runtime.logging_configs.get((account, region, name), {}),
+                        "LogGroup": self.runtime.log_group_for(account, region, name),
+                    }
+
+        return self._rewrite_json(response, add)
+
+    @staticmethod
+    def _rewrite_json(response: Response, edit: Callable[[dict[str, Any]], None]) -> Response:
+        if response.status_code >= 300:
+            return response
+        try:
+            data = json.loads(response.get_data())
+        except ValueError:
+            return response
+        if isinstance(data, dict):
+            edit(data)
+            response.set_data(json.dumps(data).encode("utf-8"))
+        return response
+
+    # -- control ---------------------------------------------------------------------------
+    def control(self, path: str, method: str) -> Response:
+        if path == "/_strands/health":
+            return Response(json.dumps({"ok": True, **self.info}), content_type="application/json")
+        if path == "/_strands/workers" and method == "GET":
+            body = {"workers": self.runtime.describe_workers()}
+            return Response(json.dumps(body), content_type="application/json")
+        if path == "/_strands/reset" and method == "POST":
+            from moto.moto_api._internal.models import moto_api_backend
+
+            moto_api_backend.reset()
+            self.forget_all()
+            self.runtime.cache.clear()
+            return Response(json.dumps({"reset": True}), content_type="application/json")
+        return Response(
+            json.dumps({"message": f"unknown control path {path}"}), 404, content_type="application/json"
+        )
+
+
+def install_moto_invoke_hook(runtime: LocalLambda) -> None:
+    """Route moto's in-process invocations (event source mappings, SNS subscriptions...) to our
+    workers instead of its Docker runner. Only ever called in the server process."""
+    from moto.awslambda.models import LambdaFunction
+
+    def invoke(fn: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+        payload = body.encode("utf-8") if isinstance(body, str) else bytes(body or b"{}")
+        try:
+            result = runtime.invoke(fn, payload, fn.account_id, fn.region)
+        except Throttled:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return b'{"errorType": "TooManyRequestsException", "errorMessage": "Rate Exceeded."}'
+        if result.function_error:
+            response_headers["x-amz-function-error"] = result.function_error
+        return result.payload
+
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign,assignment]
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if os.name == "posix":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT only, not a live listener
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _check_existing(state_dir: Path) -> None:
+    """Refuse to start twice for one state dir; replace a stale endpoint.json."""
+    existing = read_json(state_dir / settings.ENDPOINT_FILE)
+    if not existing:
+        return
+    pid = int(existing.get("pid") or 0)
+    if pid and pid != os.getpid() and _pid_alive(pid):
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"{existing.get('endpoint')}/_strands/health", timeout=2) as r:
+                info = json.loads(r.read())
+            if info.get("pid") == pid:
+                print(
+                    f"error: the local cloud for {state_dir} is already running (pid {pid}, {existing.get('endpoint')})\n"
+                    "  fix: use it, or stop it first with `strands-deploy local stop`",
+                    file=sys.stderr,
+                )
+                sys.exit(EXIT_ALREADY_RUNNING)
+        except (OSError, ValueError):
+            pass
+    log.info("replacing stale %s (pid %s is not a running local cloud)", settings.ENDPOINT_FILE, pid)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m strands_deploy.local.server")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("STRANDS_LOCAL_PORT", "4566")))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--state-dir", required=True, type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    state_dir: Path = args.state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    _check_existing(state_dir)
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            print(
+                f"error: port {args.port} on {args.host} is already in use by another program\n"
+                "  fix: stop that program, or choose another port: `strands-deploy local start --port 4567`, "
+                "STRANDS_LOCAL_PORT=4567, or --port 0 for any free port",
+                file=sys.stderr,
+            )
+            sys.exit(EXIT_PORT_IN_USE)
+        print(f"error: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
+        sys.exit(1)
+    port = int(sock.getsockname()[1])
+    os.environ["MOTO_PORT"] = str(port)
+    app = LocalCloud(state_dir)
+    app.bind(args.host, port)
+    install_moto_invoke_hook(app.runtime)
+
+    import werkzeug.serving
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    if hasattr(werkzeug.serving, "_log_add_style"):
+        werkzeug.serving._log_add_style = False  # plain request lines in server.log, no ANSI colors
+
+    server = make_server(
+        args.host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=sock.fileno()
+    )
+    endpoint_file = state_dir / settings.ENDPOINT_FILE
+
+    def shutdown(signum: int, frame: Any) -> None:
+        log.info("signal %s: shutting down", signum)
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    write_json_atomic(endpoint_file, {**app.info, "written_at": time.time()})
+    log.info("local cloud listening on %s (pid %s, state %s)", app.info["endpoint"], os.getpid(), state_dir)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        app.runtime.pools.stop_all(final=True)
+        current = read_json(endpoint_file)
+        if current and current.get("pid") == os.getpid():
+            endpoint_file.unlink(missing_ok=True)
+        log.info("local cloud stopped")
+
+
+if __name__ == "__main__":
+    main()
