@@ -1,0 +1,249 @@
+"""aws.s3.bucket: a private, encrypted bucket (AES256, public access fully blocked, TLS only).
+
+The TLS-only bucket policy (deny ``aws:SecureTransport = false``) is not applied on the local
+cloud, which is plain HTTP.
+
+Delete: with ``retain: false`` every object version and delete marker is removed first; with
+``retain: true`` a non-empty bucket is refused with an explanation (an empty one is deleted).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from strands_deploy.aws.errors import call, call_or_none, error_code, ignore_not_found
+from strands_deploy.errors import StrandsDeployError
+from strands_deploy.providers._common import (
+    owned,
+    partition_for,
+    require,
+    tag_dict,
+    tag_list,
+    tags_of,
+)
+from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+
+PUBLIC_ACCESS_BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def _tls_only_policy(arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [arn, f"{arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
+class BucketProvider(Provider):
+    type_name: ClassVar[str] = "aws.s3.bucket"
+    replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    def _arn(self, ctx: ProviderContext, name: str) -> str:
+        return f"arn:{partition_for(ctx.aws.region)}:s3:::{name}"
+
+    def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        s3 = ctx.client("s3")
+        name = str(props["name"])
+        kwargs: dict[str, Any] = {"Bucket": name}
+        if ctx.aws.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": ctx.aws.region}
+        call(address, s3, "create_bucket", resource_name=name, **kwargs)
+        self._configure(ctx, address, name, props)
+        return Created(name, require(self.read(ctx, address, name, props), address, f"bucket {name}"))
+
+    def _configure(self, ctx: ProviderContext, address: str, name: str, props: Props) -> None:
+        s3 = ctx.client("s3")
+        call(
+            address,
+            s3,
+            "put_public_access_block",
+            Bucket=name,
+            PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK,
+        )
+        call(
+            address,
+            s3,
+            "put_bucket_encryption",
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+        if not ctx.aws.settings.local:
+            # Not on the local cloud: it is served over plain HTTP, which this policy denies.
+            call(address, s3, "put_bucket_policy", Bucket=name, Policy=_tls_only_policy(self._arn(ctx, name)))
+        if props.get("versioning"):
+            self._set_versioning(ctx, address, name, True)
+        self._set_tags(ctx, address, name, tags_of(props))
+
+    def _set_versioning(self, ctx: ProviderContext, address: str, name: str, enabled: bool) -> None:
+        call(
+            address,
+            ctx.client("s3"),
+            "put_bucket_versioning",
+            Bucket=name,
+            VersioningConfiguration={"Status": "Enabled" if enabled else "Suspended"},
+        )
+
+    def _set_tags(self, ctx: ProviderContext, address: str, name: str, tags: dict[str, str]) -> None:
+        s3 = ctx.client("s3")
+        if tags:
+            call(address, s3, "put_bucket_tagging", Bucket=name, Tagging={"TagSet": tag_list(tags)})
+        else:
+            ignore_not_found(address, s3, "delete_bucket_tagging", Bucket=name)
+
+    def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
+        s3 = ctx.client("s3")
+        if call_or_none(address, s3, "head_bucket", Bucket=physical_id) is None:
+            return None
+        versioning = call_or_none(address, s3, "get_bucket_versioning", Bucket=physical_id) or {}
+        tags = self._tags(ctx, address, physical_id)
+        encryption = self._encryption(ctx, address, physical_id)
+        return {
+            "arn": self._arn(ctx, physical_id),
+            "name": physical_id,
+            "observed": {
+                "name": physical_id,
+                "versioning": versioning.get("Status") == "Enabled",
+                "encryption": encryption,
+                "tags": tags,
+            },
+        }
+
+    def _tags(self, ctx: ProviderContext, address: str, name: str) -> dict[str, str]:
+        from botocore.exceptions import ClientError
+
+        try:
+            resp = ctx.client("s3").get_bucket_tagging(Bucket=name)
+        except ClientError as err:
+            if error_code(err) in ("NoSuchTagSet", "NoSuchTagSetError", "NoSuchBucket"):
+                return {}
+            raise self._convert(err, address, "s3:GetBucketTagging") from err
+        return tag_dict(resp.get("TagSet"))
+
+    def _encryption(self, ctx: ProviderContext, address: str, name: str) -> str | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            resp = ctx.client("s3").get_bucket_encryption(Bucket=name)
+        except ClientError as err:
+            if error_code(err) in ("ServerSideEncryptionConfigurationNotFoundError", "NoSuchBucket"):
+                return None
+            raise self._convert(err, address, "s3:GetEncryptionConfiguration") from err
+        rules = resp.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        for rule in rules:
+            algo = rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+            if algo:
+                return str(algo)
+        return None
+
+    @staticmethod
+    def _convert(err: Exception, address: str, action: str) -> StrandsDeployError:
+        from strands_deploy.aws.errors import to_deploy_error
+
+        return to_deploy_error(err, address, action)
+
+    def update(
+        self,
+        ctx: ProviderContext,
+        address: str,
+        physical_id: str,
+        old: Props,
+        new: Props,
+        outputs: Outputs,
+    ) -> Outputs:
+        if bool(old.get("versioning")) != bool(new.get("versioning")):
+            self._set_versioning(ctx, address, physical_id, bool(new.get("versioning")))
+        if tags_of(old) != tags_of(new):
+            self._set_tags(ctx, address, physical_id, tags_of(new))
+        # `retain` only matters at delete time: nothing to send.
+        return require(self.read(ctx, address, physical_id, new), address, f"bucket {physical_id}")
+
+    def delete(
+        self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
+    ) -> None:
+        s3 = ctx.client("s3")
+        name = physical_id
+        if call_or_none(address, s3, "head_bucket", Bucket=name) is None:
+            return
+        retain = props.get("retain", True)
+        if retain:
+            page = call_or_none(address, s3, "list_object_versions", Bucket=name, MaxKeys=1)
+            if page is None:
+                return
+            if page.get("Versions") or page.get("DeleteMarkers"):
+                raise StrandsDeployError(
+                    f"bucket {name} is not empty and is marked `retain: true`, so it was not deleted",
+                    where=address,
+                    fix=(
+                        f"empty it first (`aws s3 rm s3://{name} --recursive`, and its old versions), "
+                        "or set `retain: false` on the resource in strands.yaml to let destroy empty it"
+                    ),
+                )
+        else:
+            ctx.progress(address, "emptying the bucket (every version)")
+            self._empty(ctx, address, name)
+        ignore_not_found(address, s3, "delete_bucket", Bucket=name)
+
+    def _empty(self, ctx: ProviderContext, address: str, name: str) -> None:
+        s3 = ctx.client("s3")
+        kwargs: dict[str, Any] = {"Bucket": name}
+        while True:
+            page = call_or_none(address, s3, "list_object_versions", **kwargs)
+            if page is None:
+                return
+            objects = [
+                {"Key": item["Key"], "VersionId": item.get("VersionId") or "null"}
+                for item in (page.get("Versions") or []) + (page.get("DeleteMarkers") or [])
+            ]
+            for start in range(0, len(objects), 1000):
+                resp = call(
+                    address,
+                    s3,
+                    "delete_objects",
+                    Bucket=name,
+                    Delete={"Objects": objects[start : start + 1000], "Quiet": True},
+                )
+                errors = resp.get("Errors") or []
+                if errors:
+                    first = errors[0]
+                    raise StrandsDeployError(
+                        f"could not delete {len(errors)} object(s) from bucket {name}: "
+                        f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}",
+                        where=address,
+                        fix="grant s3:DeleteObject and s3:DeleteObjectVersion, or empty the bucket by hand",
+                    )
+            if not page.get("IsTruncated"):
+                return
+            kwargs = {
+                "Bucket": name,
+                "KeyMarker": page.get("NextKeyMarker"),
+                "VersionIdMarker": page.get("NextVersionIdMarker"),
+            }
+
+    def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
+        name = str(props["name"])
+        outputs = self.read(ctx, address, name, props)
+        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+            return None
+        self._configure(ctx, address, name, props)  # an interrupted create may have stopped half-way
+        return Created(name, outputs)
+
+    def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
+        return super().drift({**props, "versioning": bool(props.get("versioning"))}, live)

@@ -1,0 +1,210 @@
+"""aws.apigw.lambda_route: one route of the HTTP API to the agent's alias.
+
+An AWS_PROXY integration (payload format 2.0) to ``function_arn``, a route ``route_key`` targeting
+it, and a resource-policy statement on the function (alias) that lets API Gateway invoke it, scoped
+by SourceArn to this API, method and path. Physical id: the route id.
+
+Note: API Gateway HTTP APIs end an integration after 30 seconds; longer agent runs need a URL.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
+from strands_deploy.errors import StrandsDeployError
+from strands_deploy.providers._common import arn_parts, function_name_of, partition_for, require
+from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext, stable_hash
+
+
+def _method_path(route_key: str) -> tuple[str, str]:
+    if route_key == "$default":
+        return "*", "/*"
+    method, _, path = route_key.partition(" ")
+    return method.upper(), path or "/"
+
+
+def statement_id(api_id: str, route_key: str) -> str:
+    return f"strands-apigw-{api_id}-{stable_hash(route_key, 10)}"
+
+
+def source_arn(ctx: ProviderContext, api_id: str, route_key: str, function_arn: str) -> str:
+    """execute-api ARN allowed to invoke: this API, any stage, the route's method and path."""
+    try:
+        partition, region, account = arn_parts(function_arn)
+    except ValueError:
+        region = ctx.aws.region
+        partition, account = partition_for(region), ctx.aws.account_id()
+    method, path = _method_path(route_key)
+    method = "*" if method == "ANY" else method
+    # Path parameters ({id}, {proxy+}) match any value.
+    path = re.sub(r"\{[^}]+\}", "*", path)
+    return f"arn:{partition}:execute-api:{region}:{account}:{api_id}/*/{method}{path}"
+
+
+class LambdaRouteProvider(Provider):
+    type_name: ClassVar[str] = "aws.apigw.lambda_route"
+    replace_on: ClassVar[frozenset[str]] = frozenset({"api_id"})
+    stable_outputs: ClassVar[frozenset[str]] = frozenset({"route_id", "integration_id"})
+
+    def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        api = ctx.client("apigatewayv2")
+        api_id = str(props["api_id"])
+        integration = call(
+            address,
+            api,
+            "create_integration",
+            ApiId=api_id,
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=str(props["function_arn"]),
+            PayloadFormatVersion="2.0",
+        )
+        integration_id = str(integration["IntegrationId"])
+        try:
+            route = call(
+                address,
+                api,
+                "create_route",
+                ApiId=api_id,
+                RouteKey=str(props["route_key"]),
+                Target=f"integrations/{integration_id}",
+            )
+        except StrandsDeployError:
+            ignore_not_found(address, api, "delete_integration", ApiId=api_id, IntegrationId=integration_id)
+            raise
+        route_id = str(route["RouteId"])
+        self._grant(ctx, address, props)
+        return Created(
+            route_id, require(self.read(ctx, address, route_id, props), address, f"route {route_id}")
+        )
+
+    def _grant(self, ctx: ProviderContext, address: str, props: Props) -> None:
+        lam = ctx.client("lambda")
+        self._revoke(ctx, address, props)  # replace, so a retried create never conflicts
+        kwargs: dict[str, Any] = {
+            "FunctionName": function_name_of(str(props.get("function_name") or props["function_arn"])),
+            "StatementId": statement_id(str(props["api_id"]), str(props["route_key"])),
+            "Action": "lambda:InvokeFunction",
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": source_arn(
+                ctx, str(props["api_id"]), str(props["route_key"]), str(props["function_arn"])
+            ),
+        }
+        if props.get("qualifier"):
+            kwargs["Qualifier"] = str(props["qualifier"])
+        call(address, lam, "add_permission", **kwargs)
+
+    def _revoke(self, ctx: ProviderContext, address: str, props: Props) -> None:
+        kwargs: dict[str, Any] = {
+            "FunctionName": function_name_of(str(props.get("function_name") or props["function_arn"])),
+            "StatementId": statement_id(str(props["api_id"]), str(props["route_key"])),
+        }
+        if props.get("qualifier"):
+            kwargs["Qualifier"] = str(props["qualifier"])
+        ignore_not_found(address, ctx.client("lambda"), "remove_permission", **kwargs)
+
+    def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
+        api = ctx.client("apigatewayv2")
+        api_id = str(props["api_id"])
+        route = call_or_none(address, api, "get_route", ApiId=api_id, RouteId=physical_id)
+        if route is None:
+            return None
+        target = str(route.get("Target") or "")
+        integration_id = target.removeprefix("integrations/") if target.startswith("integrations/") else None
+        observed: dict[str, Any] = {"route_key": route["RouteKey"], "api_id": api_id}
+        if integration_id:
+            integration = call_or_none(
+                address, api, "get_integration", ApiId=api_id, IntegrationId=integration_id
+            )
+            if integration is not None:
+                observed["function_arn"] = integration.get("IntegrationUri")
+                observed["payload_format_version"] = integration.get("PayloadFormatVersion")
+        api_resp = call_or_none(address, api, "get_api", ApiId=api_id)
+        endpoint = str((api_resp or {}).get("ApiEndpoint") or "")
+        path = _method_path(str(route["RouteKey"]))[1]
+        return {
+            "route_id": route["RouteId"],
+            "integration_id": integration_id,
+            "url": endpoint + ("" if path == "/*" else path),
+            "observed": observed,
+        }
+
+    def update(
+        self,
+        ctx: ProviderContext,
+        address: str,
+        physical_id: str,
+        old: Props,
+        new: Props,
+        outputs: Outputs,
+    ) -> Outputs:
+        api = ctx.client("apigatewayv2")
+        api_id = str(new["api_id"])
+        integration_id = outputs.get("integration_id")
+        if not integration_id:
+            live = require(self.read(ctx, address, physical_id, old), address, f"route {physical_id}")
+            integration_id = live.get("integration_id")
+        if old.get("function_arn") != new.get("function_arn") and integration_id:
+            call(
+                address,
+                api,
+                "update_integration",
+                ApiId=api_id,
+                IntegrationId=str(integration_id),
+                IntegrationUri=str(new["function_arn"]),
+                PayloadFormatVersion="2.0",
+            )
+        if old.get("route_key") != new.get("route_key"):
+            call(
+                address,
+                api,
+                "update_route",
+                ApiId=api_id,
+                RouteId=physical_id,
+                RouteKey=str(new["route_key"]),
+            )
+        permission_keys = ("function_arn", "function_name", "qualifier", "route_key")
+        if any(old.get(k) != new.get(k) for k in permission_keys):
+            self._revoke(ctx, address, old)
+            self._grant(ctx, address, new)
+        return require(self.read(ctx, address, physical_id, new), address, f"route {physical_id}")
+
+    def delete(
+        self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
+    ) -> None:
+        api = ctx.client("apigatewayv2")
+        api_id = str(props["api_id"])
+        integration_id = outputs.get("integration_id")
+        if not integration_id:
+            live = self.read(ctx, address, physical_id, props)
+            integration_id = (live or {}).get("integration_id")
+        ignore_not_found(address, api, "delete_route", ApiId=api_id, RouteId=physical_id)
+        if integration_id:
+            ignore_not_found(
+                address, api, "delete_integration", ApiId=api_id, IntegrationId=str(integration_id)
+            )
+        self._revoke(ctx, address, props)
+
+    def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
+        api = ctx.client("apigatewayv2")
+        api_id = str(props["api_id"])
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"ApiId": api_id}
+            if token:
+                kwargs["NextToken"] = token
+            page = call_or_none(address, api, "get_routes", **kwargs)
+            if page is None:
+                return None
+            for route in page.get("Items", []):
+                if route.get("RouteKey") == props["route_key"]:
+                    route_id = str(route["RouteId"])
+                    outputs = self.read(ctx, address, route_id, props)
+                    if outputs is None:
+                        continue
+                    self._grant(ctx, address, props)  # the interrupted run may not have got this far
+                    return Created(route_id, outputs)
+            token = page.get("NextToken")
+            if not token:
+                return None

@@ -1,0 +1,193 @@
+"""aws.iam.role: an execution role trusted by one service, with managed policies and tags.
+
+Inline policies are their own type (aws.iam.role_policy); on delete every inline policy, managed
+policy attachment and instance profile link is removed first, as IAM requires.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from typing import Any, ClassVar
+
+from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
+from strands_deploy.providers._common import owned, require, tag_changes, tag_dict, tag_list, tags_of
+from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+
+
+def trust_policy(service: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+def _parse_document(doc: Any) -> dict[str, Any]:
+    if isinstance(doc, dict):
+        return doc
+    text = str(doc)
+    try:
+        parsed: dict[str, Any] = json.loads(text)
+    except json.JSONDecodeError:
+        parsed = json.loads(urllib.parse.unquote(text))
+    return parsed
+
+
+def trusted_service(doc: dict[str, Any]) -> str | None:
+    """The single service principal an assume-role policy trusts (None if it is anything else)."""
+    services: list[str] = []
+    for stmt in doc.get("Statement", []):
+        principal = stmt.get("Principal", {})
+        if not isinstance(principal, dict):
+            return None
+        svc = principal.get("Service")
+        if isinstance(svc, str):
+            services.append(svc)
+        elif isinstance(svc, list):
+            services.extend(str(s) for s in svc)
+    return services[0] if len(services) == 1 else None
+
+
+class RoleProvider(Provider):
+    type_name: ClassVar[str] = "aws.iam.role"
+    replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        iam = ctx.client("iam")
+        name = str(props["name"])
+        service = str(props.get("trust_service") or "lambda.amazonaws.com")
+        kwargs: dict[str, Any] = {
+            "RoleName": name,
+            "AssumeRolePolicyDocument": json.dumps(trust_policy(service)),
+            "Tags": tag_list(tags_of(props)),
+        }
+        if props.get("description"):
+            kwargs["Description"] = str(props["description"])
+        call(address, iam, "create_role", resource_name=name, **kwargs)
+        for arn in props.get("managed_policies") or []:
+            call(address, iam, "attach_role_policy", RoleName=name, PolicyArn=arn)
+        return Created(name, require(self.read(ctx, address, name, props), address, f"role {name}"))
+
+    def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
+        iam = ctx.client("iam")
+        resp = call_or_none(address, iam, "get_role", RoleName=physical_id)
+        if resp is None:
+            return None
+        role = resp["Role"]
+        attached = self._attached(ctx, address, physical_id)
+        if attached is None:
+            return None
+        doc = _parse_document(role.get("AssumeRolePolicyDocument", {}))
+        tags = tag_dict(role.get("Tags"))
+        if not tags:
+            listed = call_or_none(address, iam, "list_role_tags", RoleName=physical_id)
+            tags = tag_dict(listed.get("Tags") if listed else None)
+        return {
+            "arn": role["Arn"],
+            "name": role["RoleName"],
+            "observed": {
+                "name": role["RoleName"],
+                "trust_service": trusted_service(doc),
+                "managed_policies": sorted(attached),
+                "description": role.get("Description", ""),
+                "tags": tags,
+            },
+        }
+
+    def _attached(self, ctx: ProviderContext, address: str, name: str) -> list[str] | None:
+        iam = ctx.client("iam")
+        arns: list[str] = []
+        marker: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"RoleName": name}
+            if marker:
+                kwargs["Marker"] = marker
+            page = call_or_none(address, iam, "list_attached_role_policies", **kwargs)
+            if page is None:
+                return None
+            arns.extend(p["PolicyArn"] for p in page.get("AttachedPolicies", []))
+            if not page.get("IsTruncated"):
+                return arns
+            marker = page.get("Marker")
+
+    def update(
+        self,
+        ctx: ProviderContext,
+        address: str,
+        physical_id: str,
+        old: Props,
+        new: Props,
+        outputs: Outputs,
+    ) -> Outputs:
+        iam = ctx.client("iam")
+        name = physical_id
+        if old.get("trust_service") != new.get("trust_service"):
+            service = str(new.get("trust_service") or "lambda.amazonaws.com")
+            call(
+                address,
+                iam,
+                "update_assume_role_policy",
+                RoleName=name,
+                PolicyDocument=json.dumps(trust_policy(service)),
+            )
+        if (old.get("description") or "") != (new.get("description") or ""):
+            call(address, iam, "update_role", RoleName=name, Description=str(new.get("description") or ""))
+        # Managed policies are synced against what is attached now, not what was recorded.
+        want = set(new.get("managed_policies") or [])
+        have = set(self._attached(ctx, address, name) or [])
+        for arn in sorted(want - have):
+            call(address, iam, "attach_role_policy", RoleName=name, PolicyArn=arn)
+        for arn in sorted(have - want):
+            ignore_not_found(address, iam, "detach_role_policy", RoleName=name, PolicyArn=arn)
+        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        if to_set:
+            call(address, iam, "tag_role", RoleName=name, Tags=tag_list(to_set))
+        if to_remove:
+            call(address, iam, "untag_role", RoleName=name, TagKeys=to_remove)
+        return require(self.read(ctx, address, name, new), address, f"role {name}")
+
+    def delete(
+        self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
+    ) -> None:
+        iam = ctx.client("iam")
+        name = physical_id
+        attached = self._attached(ctx, address, name)
+        if attached is None:
+            return
+        for arn in attached:
+            ignore_not_found(address, iam, "detach_role_policy", RoleName=name, PolicyArn=arn)
+        inline = call_or_none(address, iam, "list_role_policies", RoleName=name)
+        for policy in (inline or {}).get("PolicyNames", []):
+            ignore_not_found(address, iam, "delete_role_policy", RoleName=name, PolicyName=policy)
+        profiles = call_or_none(address, iam, "list_instance_profiles_for_role", RoleName=name)
+        for profile in (profiles or {}).get("InstanceProfiles", []):
+            ignore_not_found(
+                address,
+                iam,
+                "remove_role_from_instance_profile",
+                RoleName=name,
+                InstanceProfileName=profile["InstanceProfileName"],
+            )
+        ignore_not_found(address, iam, "delete_role", RoleName=name)
+
+    def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
+        name = props.get("name")
+        if not name:
+            return None
+        outputs = self.read(ctx, address, str(name), props)
+        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+            return None
+        # An interrupted create may have stopped before attaching every managed policy.
+        missing = set(props.get("managed_policies") or []) - set(outputs["observed"]["managed_policies"])
+        if missing:
+            iam = ctx.client("iam")
+            for arn in sorted(missing):
+                call(address, iam, "attach_role_policy", RoleName=str(name), PolicyArn=arn)
+            outputs = require(self.read(ctx, address, str(name), props), address, f"role {name}")
+        return Created(str(name), outputs)
+
+    def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
+        want = {**props, "managed_policies": sorted(props.get("managed_policies") or [])}
+        want.setdefault("trust_service", "lambda.amazonaws.com")
+        want["description"] = props.get("description") or ""
+        return super().drift(want, live)

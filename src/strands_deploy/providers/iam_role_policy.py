@@ -1,0 +1,90 @@
+"""aws.iam.role_policy: one inline policy on a role. Physical id ``role:policy``."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from typing import Any, ClassVar
+
+from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
+from strands_deploy.providers._common import require
+from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+
+
+def _document(doc: Any) -> dict[str, Any]:
+    if isinstance(doc, dict):
+        return doc
+    text = str(doc)
+    try:
+        parsed: dict[str, Any] = json.loads(text)
+    except json.JSONDecodeError:
+        parsed = json.loads(urllib.parse.unquote(text))
+    return parsed
+
+
+def _split(physical_id: str) -> tuple[str, str]:
+    role, _, policy = physical_id.partition(":")
+    return role, policy
+
+
+class RolePolicyProvider(Provider):
+    type_name: ClassVar[str] = "aws.iam.role_policy"
+    replace_on: ClassVar[frozenset[str]] = frozenset({"role_name", "policy_name"})
+    stable_outputs: ClassVar[frozenset[str]] = frozenset({"name", "role_name"})
+
+    def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        role, policy = str(props["role_name"]), str(props["policy_name"])
+        self._put(ctx, address, role, policy, props["document"])
+        physical_id = f"{role}:{policy}"
+        outputs = require(self.read(ctx, address, physical_id, props), address, f"policy {physical_id}")
+        return Created(physical_id, outputs)
+
+    def _put(self, ctx: ProviderContext, address: str, role: str, policy: str, document: Any) -> None:
+        call(
+            address,
+            ctx.client("iam"),
+            "put_role_policy",
+            RoleName=role,
+            PolicyName=policy,
+            PolicyDocument=json.dumps(document, sort_keys=True),
+        )
+
+    def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
+        role, policy = _split(physical_id)
+        resp = call_or_none(address, ctx.client("iam"), "get_role_policy", RoleName=role, PolicyName=policy)
+        if resp is None:
+            return None
+        return {
+            "name": resp["PolicyName"],
+            "role_name": resp["RoleName"],
+            "observed": {
+                "role_name": resp["RoleName"],
+                "policy_name": resp["PolicyName"],
+                "document": _document(resp["PolicyDocument"]),
+            },
+        }
+
+    def update(
+        self,
+        ctx: ProviderContext,
+        address: str,
+        physical_id: str,
+        old: Props,
+        new: Props,
+        outputs: Outputs,
+    ) -> Outputs:
+        role, policy = _split(physical_id)
+        if old.get("document") != new.get("document"):
+            self._put(ctx, address, role, policy, new["document"])
+        return require(self.read(ctx, address, physical_id, new), address, f"policy {physical_id}")
+
+    def delete(
+        self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
+    ) -> None:
+        role, policy = _split(physical_id)
+        ignore_not_found(address, ctx.client("iam"), "delete_role_policy", RoleName=role, PolicyName=policy)
+
+    def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
+        physical_id = f"{props['role_name']}:{props['policy_name']}"
+        outputs = self.read(ctx, address, physical_id, props)
+        return Created(physical_id, outputs) if outputs is not None else None

@@ -1,0 +1,171 @@
+"""aws.lambda.alias: the ``live`` alias, pointing at a version published from the function.
+
+Create: publish_version then create_alias. Update (the function's ``revision`` changed):
+publish_version then update_alias. Both retry while a function update is still in progress.
+After moving the alias, old versions no alias points to are deleted, keeping the newest
+``KEEP_VERSIONS`` for a quick manual rollback, so versions do not pile up in code storage (75 GB
+per account and region).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from strands_deploy.aws.errors import call, call_or_none, error_code, ignore_not_found
+from strands_deploy.aws.waiters import retry_while, update_in_progress, wait_function_ready
+from strands_deploy.errors import StrandsDeployError
+from strands_deploy.providers._common import function_name_of, require
+from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+
+KEEP_VERSIONS = 3
+
+
+def _split(alias_arn: str) -> tuple[str, str]:
+    """(function name, alias name) of an alias ARN."""
+    parts = alias_arn.split(":")
+    return parts[6], parts[7]
+
+
+class AliasProvider(Provider):
+    type_name: ClassVar[str] = "aws.lambda.alias"
+    replace_on: ClassVar[frozenset[str]] = frozenset({"function_name", "name"})
+
+    def _publish(self, ctx: ProviderContext, address: str, function_name: str) -> str:
+        lam = ctx.client("lambda")
+        wait_function_ready(ctx, address, function_name)
+        ctx.progress(address, "publishing a version")
+        resp = retry_while(
+            ctx,
+            address,
+            "lambda:PublishVersion",
+            lambda: call(address, lam, "publish_version", FunctionName=function_name),
+            update_in_progress,
+            timeout=300,
+        )
+        return str(resp["Version"])
+
+    def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        lam = ctx.client("lambda")
+        function_name = function_name_of(str(props["function_name"]))
+        alias = str(props.get("name") or "live")
+        version = self._publish(ctx, address, function_name)
+        resp = retry_while(
+            ctx,
+            address,
+            "lambda:CreateAlias",
+            lambda: call(
+                address,
+                lam,
+                "create_alias",
+                resource_name=alias,
+                FunctionName=function_name,
+                Name=alias,
+                FunctionVersion=version,
+            ),
+            update_in_progress,
+            timeout=300,
+        )
+        arn = str(resp["AliasArn"])
+        return Created(arn, require(self.read(ctx, address, arn, props), address, f"alias {arn}"))
+
+    def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
+        function_name, alias = _split(physical_id)
+        resp = call_or_none(
+            address, ctx.client("lambda"), "get_alias", FunctionName=function_name, Name=alias
+        )
+        if resp is None:
+            return None
+        return {
+            "arn": resp["AliasArn"],
+            "name": resp["Name"],
+            "version": str(resp["FunctionVersion"]),
+            "observed": {"name": resp["Name"], "function_name": function_name},
+        }
+
+    def update(
+        self,
+        ctx: ProviderContext,
+        address: str,
+        physical_id: str,
+        old: Props,
+        new: Props,
+        outputs: Outputs,
+    ) -> Outputs:
+        lam = ctx.client("lambda")
+        function_name, alias = _split(physical_id)
+        version = self._publish(ctx, address, function_name)
+        retry_while(
+            ctx,
+            address,
+            "lambda:UpdateAlias",
+            lambda: call(
+                address, lam, "update_alias", FunctionName=function_name, Name=alias, FunctionVersion=version
+            ),
+            update_in_progress,
+            timeout=300,
+        )
+        self._prune(ctx, address, function_name)
+        return require(self.read(ctx, address, physical_id, new), address, f"alias {physical_id}")
+
+    def _prune(self, ctx: ProviderContext, address: str, function_name: str) -> None:
+        """Delete published versions that no alias uses, except the newest KEEP_VERSIONS.
+
+        Skipped on a local emulator: storage costs nothing there, and moto numbers a new version
+        ``len(versions) + 1``, so deleting old ones would make it reuse a version number.
+        """
+        if ctx.aws.settings.local:
+            return
+        lam = ctx.client("lambda")
+        versions: list[int] = []
+        marker: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"FunctionName": function_name}
+            if marker:
+                kwargs["Marker"] = marker
+            page = call_or_none(address, lam, "list_versions_by_function", **kwargs)
+            if page is None:
+                return
+            versions.extend(int(v["Version"]) for v in page.get("Versions", []) if v["Version"].isdigit())
+            marker = page.get("NextMarker")
+            if not marker:
+                break
+        aliases = call_or_none(address, lam, "list_aliases", FunctionName=function_name) or {}
+        in_use = {
+            int(a["FunctionVersion"]) for a in aliases.get("Aliases", []) if a["FunctionVersion"].isdigit()
+        }
+        keep = set(sorted(set(versions))[-KEEP_VERSIONS:]) | in_use
+        for number in sorted(set(versions) - keep):
+            try:
+                ignore_not_found(
+                    address, lam, "delete_function", FunctionName=function_name, Qualifier=str(number)
+                )
+            except StrandsDeployError as err:
+                # A version still referenced elsewhere (an event source mapping...) is left alone:
+                # pruning is housekeeping and must not fail a deploy.
+                if error_code(err) != "ResourceConflictException":
+                    raise
+                ctx.progress(address, f"kept version {number}: {err.what}")
+
+    def delete(
+        self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
+    ) -> None:
+        function_name, alias = _split(physical_id)
+        ignore_not_found(
+            address, ctx.client("lambda"), "delete_alias", FunctionName=function_name, Name=alias
+        )
+
+    def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
+        function_name = function_name_of(str(props["function_name"]))
+        alias = str(props.get("name") or "live")
+        resp = call_or_none(
+            address, ctx.client("lambda"), "get_alias", FunctionName=function_name, Name=alias
+        )
+        if resp is None:
+            return None
+        arn = str(resp["AliasArn"])
+        outputs = self.read(ctx, address, arn, props)
+        return Created(arn, outputs) if outputs is not None else None
+
+    def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
+        want = {**props, "function_name": function_name_of(str(props.get("function_name", "")))}
+        return super().drift(want, live)

@@ -1,0 +1,287 @@
+"""aws.lambda.function: the agent's function (code zip + dependency layers).
+
+- Create retries while a just-created role cannot be assumed yet (IAM propagation, bounded), then
+  waits for State=Active.
+- Update sends only the calls whose inputs changed: ``update_function_code`` when the code hash
+  or the architecture changed, ``update_function_configuration`` with only the changed settings,
+  concurrency and tag calls; each code/configuration change is awaited (LastUpdateStatus).
+- The ``revision`` output is a hash of the code's SHA-256 and the live configuration, so it changes
+  exactly when a published version would differ (the alias publishes on a change). Lambda's own
+  RevisionId is not used: it also changes when a permission is added, which is not a new version.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from strands_deploy.aws.errors import call, call_or_none
+from strands_deploy.aws.waiters import (
+    retry_while,
+    role_not_ready,
+    role_or_update_pending,
+    update_in_progress,
+    wait_function_ready,
+)
+from strands_deploy.providers._common import owned, require, tag_changes, tags_of
+from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext, stable_hash
+
+# property → UpdateFunctionConfiguration parameter
+CONFIG_PROPS = (
+    "role_arn",
+    "runtime",
+    "handler",
+    "memory",
+    "timeout",
+    "environment",
+    "layers",
+    "tracing",
+    "dead_letter_arn",
+    "logging_group",
+    "description",
+)
+
+
+def _default_log_group(name: str) -> str:
+    return f"/aws/lambda/{name}"
+
+
+def _config_param(name: str, key: str, value: Any) -> tuple[str, Any]:
+    """The API parameter (name, value) for one configuration property."""
+    if key == "role_arn":
+        return "Role", str(value)
+    if key == "runtime":
+        return "Runtime", str(value)
+    if key == "handler":
+        return "Handler", str(value)
+    if key == "memory":
+        return "MemorySize", int(value)
+    if key == "timeout":
+        return "Timeout", int(value)
+    if key == "environment":
+        return "Environment", {"Variables": {str(k): str(v) for k, v in (value or {}).items()}}
+    if key == "layers":
+        return "Layers", [str(v) for v in value or []]
+    if key == "tracing":
+        return "TracingConfig", {"Mode": str(value or "PassThrough")}
+    if key == "dead_letter_arn":
+        # An empty TargetArn removes the dead-letter queue.
+        return "DeadLetterConfig", {"TargetArn": str(value or "")}
+    if key == "logging_group":
+        return "LoggingConfig", {"LogFormat": "Text", "LogGroup": str(value or _default_log_group(name))}
+    if key == "description":
+        return "Description", str(value or "")
+    raise KeyError(key)
+
+
+class FunctionProvider(Provider):
+    type_name: ClassVar[str] = "aws.lambda.function"
+    replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    # --- create -------------------------------------------------------------------------------
+
+    def _zip(self, ctx: ProviderContext, address: str, props: Props) -> bytes:
+        from strands_deploy.packaging.build import build_code_zip
+
+        code = props["code"]
+        ctx.progress(address, "packaging the code")
+        path = build_code_zip(ctx.project_dir, str(code["path"]), str(code["hash"]), ctx.cache_dir)
+        return path.read_bytes()
+
+    def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        lam = ctx.client("lambda")
+        name = str(props["name"])
+        kwargs: dict[str, Any] = {
+            "FunctionName": name,
+            "Code": {"ZipFile": self._zip(ctx, address, props)},
+            "Architectures": [str(props.get("architecture") or "x86_64")],
+            "Publish": False,
+        }
+        for key in CONFIG_PROPS:
+            if key == "dead_letter_arn" and not props.get(key):
+                continue
+            if key in ("environment", "layers", "description") and not props.get(key):
+                continue
+            if key in props or key == "logging_group":
+                param, value = _config_param(name, key, props.get(key))
+                kwargs[param] = value
+        tags = tags_of(props)
+        if tags:
+            kwargs["Tags"] = tags
+        ctx.progress(address, "creating the function")
+        retry_while(
+            ctx,
+            address,
+            "lambda:CreateFunction",
+            lambda: call(address, lam, "create_function", resource_name=name, **kwargs),
+            role_not_ready,
+            note="waiting for the execution role to become usable by Lambda (IAM propagation)",
+        )
+        wait_function_ready(ctx, address, name)
+        if props.get("reserved_concurrency") is not None:
+            call(
+                address,
+                lam,
+                "put_function_concurrency",
+                FunctionName=name,
+                ReservedConcurrentExecutions=int(props["reserved_concurrency"]),
+            )
+        return Created(name, require(self.read(ctx, address, name, props), address, f"function {name}"))
+
+    # --- read ---------------------------------------------------------------------------------
+
+    def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
+        resp = call_or_none(address, ctx.client("lambda"), "get_function", FunctionName=physical_id)
+        if resp is None:
+            return None
+        conf = resp["Configuration"]
+        observed: dict[str, Any] = {
+            "name": conf["FunctionName"],
+            "role_arn": conf.get("Role"),
+            "runtime": conf.get("Runtime"),
+            "handler": conf.get("Handler"),
+            "memory": conf.get("MemorySize"),
+            "timeout": conf.get("Timeout"),
+            "architecture": (conf.get("Architectures") or ["x86_64"])[0],
+            "environment": dict((conf.get("Environment") or {}).get("Variables") or {}),
+            "layers": [layer["Arn"] for layer in conf.get("Layers") or []],
+            "tracing": (conf.get("TracingConfig") or {}).get("Mode", "PassThrough"),
+            "description": conf.get("Description", ""),
+        }
+        # Reported only by services that support them (moto omits both): absent means "unknown".
+        if conf.get("DeadLetterConfig", {}).get("TargetArn"):
+            observed["dead_letter_arn"] = conf["DeadLetterConfig"]["TargetArn"]
+        if (conf.get("LoggingConfig") or {}).get("LogGroup"):
+            observed["logging_group"] = conf["LoggingConfig"]["LogGroup"]
+        revision = stable_hash({"code": conf.get("CodeSha256"), **observed}, 16)
+        observed["reserved_concurrency"] = (resp.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+        observed["tags"] = {k: v for k, v in (resp.get("Tags") or {}).items() if not k.startswith("aws:")}
+        return {
+            "arn": conf["FunctionArn"],
+            "name": conf["FunctionName"],
+            "revision": revision,
+            "code_sha256": conf.get("CodeSha256"),
+            "observed": observed,
+        }
+
+    # --- update -------------------------------------------------------------------------------
+
+    def update(
+        self,
+        ctx: ProviderContext,
+        address: str,
+        physical_id: str,
+        old: Props,
+        new: Props,
+        outputs: Outputs,
+    ) -> Outputs:
+        lam = ctx.client("lambda")
+        name = physical_id
+        old_code, new_code = old.get("code") or {}, new.get("code") or {}
+        code_changed = old_code.get("hash") != new_code.get("hash") or old.get("architecture") != new.get(
+            "architecture"
+        )
+        config: dict[str, Any] = {}
+        for key in CONFIG_PROPS:
+            if old.get(key) != new.get(key):
+                param, value = _config_param(name, key, new.get(key))
+                config[param] = value
+
+        if code_changed or config:
+            wait_function_ready(ctx, address, name)  # an earlier update may still be in progress
+        if code_changed:
+            zip_bytes = self._zip(ctx, address, new)
+            ctx.progress(address, "updating the code")
+            retry_while(
+                ctx,
+                address,
+                "lambda:UpdateFunctionCode",
+                lambda: call(
+                    address,
+                    lam,
+                    "update_function_code",
+                    FunctionName=name,
+                    ZipFile=zip_bytes,
+                    Architectures=[str(new.get("architecture") or "x86_64")],
+                ),
+                update_in_progress,
+                timeout=300,
+            )
+            wait_function_ready(ctx, address, name)
+        if config:
+            ctx.progress(address, "updating the configuration")
+            retry_while(
+                ctx,
+                address,
+                "lambda:UpdateFunctionConfiguration",
+                lambda: call(address, lam, "update_function_configuration", FunctionName=name, **config),
+                role_or_update_pending,
+                timeout=300,
+            )
+            wait_function_ready(ctx, address, name)
+
+        if old.get("reserved_concurrency") != new.get("reserved_concurrency"):
+            if new.get("reserved_concurrency") is None:
+                call(address, lam, "delete_function_concurrency", FunctionName=name)
+            else:
+                call(
+                    address,
+                    lam,
+                    "put_function_concurrency",
+                    FunctionName=name,
+                    ReservedConcurrentExecutions=int(new["reserved_concurrency"]),
+                )
+
+        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        if to_set or to_remove:
+            arn = str(outputs.get("arn") or "")
+            if not arn:
+                arn = str(call(address, lam, "get_function_configuration", FunctionName=name)["FunctionArn"])
+            if to_set:
+                call(address, lam, "tag_resource", Resource=arn, Tags=to_set)
+            if to_remove:
+                call(address, lam, "untag_resource", Resource=arn, TagKeys=to_remove)
+        return require(self.read(ctx, address, name, new), address, f"function {name}")
+
+    # --- delete / find / drift ----------------------------------------------------------------
+
+    def delete(
+        self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
+    ) -> None:
+        lam = ctx.client("lambda")
+        retry_while(
+            ctx,
+            address,
+            "lambda:DeleteFunction",
+            lambda: call_or_none(address, lam, "delete_function", FunctionName=physical_id),
+            update_in_progress,
+            timeout=300,
+        )
+
+    def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
+        name = str(props["name"])
+        outputs = self.read(ctx, address, name, props)
+        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+            return None
+        wait_function_ready(ctx, address, name)
+        want = props.get("reserved_concurrency")
+        if want is not None and outputs["observed"].get("reserved_concurrency") != want:
+            # An interrupted create may have stopped before setting the concurrency.
+            call(
+                address,
+                ctx.client("lambda"),
+                "put_function_concurrency",
+                FunctionName=name,
+                ReservedConcurrentExecutions=int(want),
+            )
+        return Created(name, require(self.read(ctx, address, name, props), address, f"function {name}"))
+
+    def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
+        name = str(props.get("name", ""))
+        want = dict(props)
+        want["environment"] = {str(k): str(v) for k, v in (props.get("environment") or {}).items()}
+        want["layers"] = [str(v) for v in props.get("layers") or []]
+        want["logging_group"] = props.get("logging_group") or _default_log_group(name)
+        want["tracing"] = props.get("tracing") or "PassThrough"
+        want["description"] = props.get("description") or ""
+        want["tags"] = tags_of(props)
+        return super().drift(want, live)

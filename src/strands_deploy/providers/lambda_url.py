@@ -1,0 +1,201 @@
+"""aws.lambda.url: a function URL on the alias (qualifier), with auth type and CORS.
+
+For ``auth: NONE`` the function's resource policy must let anyone invoke it through the URL: a
+``lambda:InvokeFunctionUrl`` statement with FunctionUrlAuthType NONE and, as AWS requires for URLs
+created since October 2025, a ``lambda:InvokeFunction`` statement limited to calls made via the URL.
+Physical id: ``function:qualifier``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
+from strands_deploy.providers._common import function_name_of, require
+from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+
+URL_SID = "strands-url-public"
+INVOKE_SID = "strands-url-public-invoke"
+
+_CORS_KEYS = {
+    "allow_origins": "AllowOrigins",
+    "allow_methods": "AllowMethods",
+    "allow_headers": "AllowHeaders",
+    "expose_headers": "ExposeHeaders",
+    "allow_credentials": "AllowCredentials",
+    "max_age": "MaxAge",
+}
+
+
+def cors_param(cors: dict[str, Any] | None) -> dict[str, Any]:
+    """strands.yaml CORS (snake_case) or API-shaped CORS → the Lambda URL ``Cors`` parameter."""
+    out: dict[str, Any] = {}
+    for key, value in (cors or {}).items():
+        if value is None:
+            continue
+        out[_CORS_KEYS.get(key, key)] = value
+    return out
+
+
+def _split(physical_id: str) -> tuple[str, str]:
+    function_name, _, qualifier = physical_id.partition(":")
+    return function_name, qualifier
+
+
+class FunctionUrlProvider(Provider):
+    type_name: ClassVar[str] = "aws.lambda.url"
+    replace_on: ClassVar[frozenset[str]] = frozenset({"function_name", "qualifier"})
+    stable_outputs: ClassVar[frozenset[str]] = frozenset({"url", "function_arn"})
+
+    def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        function_name = function_name_of(str(props["function_name"]))
+        qualifier = str(props.get("qualifier") or "live")
+        auth = str(props.get("auth") or "AWS_IAM")
+        kwargs: dict[str, Any] = {"FunctionName": function_name, "Qualifier": qualifier, "AuthType": auth}
+        cors = cors_param(props.get("cors"))
+        if cors:
+            kwargs["Cors"] = cors
+        call(
+            address, ctx.client("lambda"), "create_function_url_config", resource_name=function_name, **kwargs
+        )
+        if auth == "NONE":
+            self._allow_public(ctx, address, function_name, qualifier)
+        physical_id = f"{function_name}:{qualifier}"
+        return Created(
+            physical_id, require(self.read(ctx, address, physical_id, props), address, physical_id)
+        )
+
+    def _allow_public(self, ctx: ProviderContext, address: str, function_name: str, qualifier: str) -> None:
+        lam = ctx.client("lambda")
+        # Replace rather than add: a statement id that already exists would be a conflict.
+        self._revoke_public(ctx, address, function_name, qualifier)
+        call(
+            address,
+            lam,
+            "add_permission",
+            FunctionName=function_name,
+            Qualifier=qualifier,
+            StatementId=URL_SID,
+            Action="lambda:InvokeFunctionUrl",
+            Principal="*",
+            FunctionUrlAuthType="NONE",
+        )
+        call(
+            address,
+            lam,
+            "add_permission",
+            FunctionName=function_name,
+            Qualifier=qualifier,
+            StatementId=INVOKE_SID,
+            Action="lambda:InvokeFunction",
+            Principal="*",
+            InvokedViaFunctionUrl=True,
+        )
+
+    def _revoke_public(self, ctx: ProviderContext, address: str, function_name: str, qualifier: str) -> None:
+        lam = ctx.client("lambda")
+        for sid in (URL_SID, INVOKE_SID):
+            ignore_not_found(
+                address,
+                lam,
+                "remove_permission",
+                FunctionName=function_name,
+                Qualifier=qualifier,
+                StatementId=sid,
+            )
+
+    def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
+        function_name, qualifier = _split(physical_id)
+        resp = call_or_none(
+            address,
+            ctx.client("lambda"),
+            "get_function_url_config",
+            FunctionName=function_name,
+            Qualifier=qualifier,
+        )
+        if resp is None:
+            return None
+        return {
+            "url": resp["FunctionUrl"],
+            "function_arn": resp["FunctionArn"],
+            "observed": {
+                "auth": resp.get("AuthType"),
+                "cors": resp.get("Cors") or None,
+                "qualifier": qualifier,
+                "function_name": function_name,
+            },
+        }
+
+    def update(
+        self,
+        ctx: ProviderContext,
+        address: str,
+        physical_id: str,
+        old: Props,
+        new: Props,
+        outputs: Outputs,
+    ) -> Outputs:
+        function_name, qualifier = _split(physical_id)
+        old_auth, new_auth = str(old.get("auth") or "AWS_IAM"), str(new.get("auth") or "AWS_IAM")
+        if old_auth != new_auth or old.get("cors") != new.get("cors"):
+            call(
+                address,
+                ctx.client("lambda"),
+                "update_function_url_config",
+                FunctionName=function_name,
+                Qualifier=qualifier,
+                AuthType=new_auth,
+                # An empty Cors clears it.
+                Cors=cors_param(new.get("cors")),
+            )
+        if new_auth == "NONE" and old_auth != "NONE":
+            self._allow_public(ctx, address, function_name, qualifier)
+        elif old_auth == "NONE" and new_auth != "NONE":
+            self._revoke_public(ctx, address, function_name, qualifier)
+        return require(self.read(ctx, address, physical_id, new), address, physical_id)
+
+    def delete(
+        self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
+    ) -> None:
+        function_name, qualifier = _split(physical_id)
+        ignore_not_found(
+            address,
+            ctx.client("lambda"),
+            "delete_function_url_config",
+            FunctionName=function_name,
+            Qualifier=qualifier,
+        )
+        self._revoke_public(ctx, address, function_name, qualifier)
+
+    def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
+        function_name = function_name_of(str(props["function_name"]))
+        physical_id = f"{function_name}:{props.get('qualifier') or 'live'}"
+        outputs = self.read(ctx, address, physical_id, props)
+        if outputs is None:
+            return None
+        # An interrupted create may have made the URL but not the permission: make sure of it.
+        if props.get("auth") == "NONE":
+            self._allow_public(ctx, address, *_split(physical_id))
+        return Created(physical_id, outputs)
+
+    def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
+        want: dict[str, Any] = {"auth": props.get("auth") or "AWS_IAM"}
+        observed = live.get("observed", {})
+        want_cors = cors_param(props.get("cors")) or None
+        live_cors = observed.get("cors")
+        out = super().drift(want, live)
+        if _norm_cors(want_cors) != _norm_cors(live_cors):
+            out["cors"] = (live_cors, want_cors)
+        return out
+
+
+def _norm_cors(cors: dict[str, Any] | None) -> dict[str, Any]:
+    """CORS as a comparable value: lists sorted and lower-cased where AWS normalises them."""
+    out: dict[str, Any] = {}
+    for key, value in (cors or {}).items():
+        if value is None or value is False or value == [] or value == "":
+            continue
+        if isinstance(value, list):
+            value = sorted(str(v).lower() for v in value)
+        out[key] = value
+    return out
