@@ -1,0 +1,153 @@
+"""`strands-deploy init`: write a working project from a template (package data)."""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import click
+
+from strands_deploy.cli.common import console, project_dir
+from strands_deploy.errors import StrandsDeployError
+
+TEMPLATES = {
+    "basic": "one agent with a tool",
+    "tools": "an agent with several tools, and a model script for the local cloud",
+    "multi-agent": "a private researcher and a public writer with conversation memory",
+}
+COMMON = "_common"
+SKIP_PARTS = {"__pycache__", ".pytest_cache"}
+RENAMES = {"_gitignore": ".gitignore"}  # dotfiles are stored without the dot in the package
+FIRST_PROMPT = {
+    "basic": "What time is it?",
+    "tools": "What is 6 * 7?",
+    "multi-agent": "Write a haiku about clouds.",
+}
+
+
+def template_files(name: str) -> dict[str, str]:
+    """Relative destination path -> content, the template's own files over the common ones."""
+    root = files("strands_deploy") / "templates"
+    out: dict[str, str] = {}
+    for base in (root / COMMON, root / name):
+        for rel, item in _walk(base, ""):
+            out[rel] = item.read_text(encoding="utf-8")
+    return out
+
+
+def _walk(node: Traversable, prefix: str) -> list[tuple[str, Traversable]]:
+    found: list[tuple[str, Traversable]] = []
+    for child in sorted(node.iterdir(), key=lambda c: c.name):
+        if child.name in SKIP_PARTS or child.name.endswith((".pyc", ".pyo")):
+            continue
+        name = RENAMES.get(child.name, child.name)
+        rel = f"{prefix}{name}"
+        if child.is_dir():
+            found.extend(_walk(child, rel + "/"))
+        else:
+            found.append((rel, child))
+    return found
+
+
+def default_name(folder: Path) -> str:
+    """A valid project name from the folder's name ('My Agents_2' -> 'my-agents-2')."""
+    name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-")
+    name = re.sub(r"^[^a-z]+", "", name)[:24].rstrip("-")
+    return name or "my-agents"
+
+
+def check_name(name: str) -> str:
+    from pydantic import ValidationError
+
+    from strands_deploy.config.schema import ProjectConfig
+
+    try:
+        ProjectConfig(project=name)
+    except ValidationError as e:
+        raise StrandsDeployError(
+            f"project name {name!r} is not valid: {e.errors()[0]['msg'].removeprefix('Value error, ')}",
+            fix="pass --name with 1-24 lowercase letters, digits and '-', starting with a letter",
+        ) from None
+    return name
+
+
+def merge_gitignore(existing: str, ours: str) -> str:
+    have = {line.strip() for line in existing.splitlines()}
+    missing = [
+        line
+        for line in ours.splitlines()
+        if line.strip() and not line.startswith("#") and line.strip() not in have
+    ]
+    if not missing:
+        return existing
+    sep = "" if existing.endswith("\n") or not existing else "\n"
+    return existing + sep + "\n# strands-deploy\n" + "\n".join(missing) + "\n"
+
+
+@click.command("init")
+@click.option(
+    "--template",
+    "-t",
+    type=click.Choice(list(TEMPLATES)),
+    default="basic",
+    show_default=True,
+    help="; ".join(f"{k}: {v}" for k, v in TEMPLATES.items()),
+)
+@click.option("--name", "-n", help="Project name (default: derived from the folder's name).")
+@click.option("--force", is_flag=True, help="Overwrite existing files (strands.yaml, the agents' files...).")
+@click.pass_context
+def command(ctx: click.Context, template: str, name: str | None, force: bool) -> None:
+    """Write a new project: strands.yaml, agents with tools, offline tests, .gitignore."""
+    folder = project_dir(ctx)
+    project = check_name(name or default_name(folder))
+    planned = template_files(template)
+    if not force:
+        config = folder / "strands.yaml"
+        if config.exists():
+            raise StrandsDeployError(
+                "strands.yaml already exists: this folder already holds a project",
+                where=str(config),
+                fix="run init in an empty folder (-C <folder>), or pass --force to overwrite it",
+            )
+        clashes = [rel for rel in planned if rel != ".gitignore" and (folder / rel).exists()]
+        if clashes:
+            raise StrandsDeployError(
+                f"these files already exist: {', '.join(clashes)}",
+                where=str(folder),
+                fix="run init in an empty folder (-C <folder>), or pass --force to overwrite them",
+            )
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    for rel, content in planned.items():
+        dest = folder / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        content = content.replace("{{project}}", project)
+        if rel == ".gitignore" and dest.exists():
+            content = merge_gitignore(dest.read_text(), content)
+        dest.write_text(content)
+        written.append(rel)
+
+    from rich.markup import escape
+
+    con = console()
+    con.print(f"[green]Created project[/green] [bold]{project}[/bold] ({template}) in {escape(str(folder))}")
+    for rel in written:
+        con.print(f"  {rel}", highlight=False)
+    here = Path.cwd().resolve()
+    cd = "" if folder == here else f"  cd {escape(str(folder))}\n"
+    agent = "assistant" if template != "multi-agent" else "writer"
+    con.print(
+        "\n[bold]Next steps[/bold]\n"
+        f"{cd}"
+        "  pip install strands-agents pytest      [dim]# to run the agents' tests[/dim]\n"
+        "  pytest                                 [dim]# offline tests, no AWS needed[/dim]\n"
+        "  strands-deploy dev                     [dim]# run locally, reload on change[/dim]\n"
+        "  strands-deploy deploy                  [dim]# deploy to the local cloud (env local)[/dim]\n"
+        f'  strands-deploy invoke {agent} "{FIRST_PROMPT[template]}"\n'
+        "  [dim]then add an environment under `environments:` and deploy with --env <name>[/dim]",
+        highlight=False,
+        soft_wrap=True,
+    )
