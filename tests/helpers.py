@@ -12,8 +12,9 @@ agent = Agent(callback_handler=None)
 """
 
 
-def write_project(root: Path, yaml_text: str, agents: dict[str, str] | None = None,
-                  requirements: str = "strands-agents\n") -> Path:
+def write_project(
+    root: Path, yaml_text: str, agents: dict[str, str] | None = None, requirements: str = "strands-agents\n"
+) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "strands.yaml").write_text(textwrap.dedent(yaml_text))
     for name, code in (agents if agents is not None else {"support": AGENT_PY}).items():

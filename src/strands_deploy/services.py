@@ -190,8 +190,14 @@ class Services:
         from strands_deploy.engine.apply import Engine
         from strands_deploy.providers.registry import get_provider
 
-        return Engine(self.provider_context(), store, sink=sink, concurrency=self.concurrency, cancel=cancel,
-                      providers=self.providers or get_provider)
+        return Engine(
+            self.provider_context(),
+            store,
+            sink=sink,
+            concurrency=self.concurrency,
+            cancel=cancel,
+            providers=self.providers or get_provider,
+        )
 
     @contextmanager
     def locked(self, command: str, lock: bool = True) -> Iterator[None]:

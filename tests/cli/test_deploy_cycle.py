@@ -36,8 +36,12 @@ def client(service: str, endpoint: str) -> Any:
 
 
 def test_deploy_plan_edit_destroy(tmp_path: Path, moto: str, cli_factory: Any) -> None:
-    root = write_project(tmp_path / "p", PROJECT.format(endpoint=moto), agents={"support": AGENT, "other": AGENT},
-                         requirements="")
+    root = write_project(
+        tmp_path / "p",
+        PROJECT.format(endpoint=moto),
+        agents={"support": AGENT, "other": AGENT},
+        requirements="",
+    )
     cli = cli_factory(root)
 
     first = cli("deploy", "--json")
@@ -86,8 +90,9 @@ def test_deploy_plan_edit_destroy(tmp_path: Path, moto: str, cli_factory: Any) -
 
 
 def test_invalid_config_exits_1_without_traceback(tmp_path: Path, cli_factory: Any) -> None:
-    root = write_project(tmp_path / "p", "project: acme\nagents:\n  a: {path: agents/a, memroy: 1}\n",
-                         agents={"a": AGENT})
+    root = write_project(
+        tmp_path / "p", "project: acme\nagents:\n  a: {path: agents/a, memroy: 1}\n", agents={"a": AGENT}
+    )
     for args in (("validate",), ("plan",), ("deploy",)):
         proc = cli_factory(root)(*args)
         assert proc.returncode == 1

@@ -33,10 +33,12 @@ def test_unknown_key_has_position_and_suggestion(tmp_path: Path) -> None:
 
 
 def test_every_problem_reported_at_once(tmp_path: Path) -> None:
-    text = (BASIC.replace("memory: 2048", "memory: lots")
-            .replace("expose: url", "expose: urll")
-            .replace("link: [tickets, docs]", "link: [tickets, dcs]")
-            .replace("region: eu-west-1", "region: eu-wset-1"))
+    text = (
+        BASIC.replace("memory: 2048", "memory: lots")
+        .replace("expose: url", "expose: urll")
+        .replace("link: [tickets, docs]", "link: [tickets, dcs]")
+        .replace("region: eu-west-1", "region: eu-wset-1")
+    )
     root = write_project(tmp_path, text)
     found = problems(root)
     text_all = "\n".join(p.render() for p in found)
@@ -97,8 +99,10 @@ def test_entry_symbol_and_syntax_checked(tmp_path: Path) -> None:
 
 
 def test_wildcard_permissions_refused(tmp_path: Path) -> None:
-    text = BASIC.replace("    link: [tickets, docs]", "    link: [tickets, docs]\n"
-                         "    permissions:\n      - {Action: ['s3:PutObject'], Resource: '*'}")
+    text = BASIC.replace(
+        "    link: [tickets, docs]",
+        "    link: [tickets, docs]\n    permissions:\n      - {Action: ['s3:PutObject'], Resource: '*'}",
+    )
     [p] = problems(write_project(tmp_path, text))
     assert "s3:PutObject on every resource" in p.what
     assert "allow_wildcards" in (p.fix or "")
@@ -121,8 +125,9 @@ def test_discovered_agents_join(tmp_path: Path) -> None:
 
 
 def test_discovered_duplicate_name(tmp_path: Path) -> None:
-    root = write_project(tmp_path, "project: acme\nagents:\n  helper: {path: agents/helper}\n",
-                         agents={"helper": AGENT_PY})
+    root = write_project(
+        tmp_path, "project: acme\nagents:\n  helper: {path: agents/helper}\n", agents={"helper": AGENT_PY}
+    )
     (root / "agents" / "helper" / "strands.agent.yaml").write_text("memory: 512\n")
     [p] = problems(root)
     assert "duplicate agent name 'helper'" in p.what

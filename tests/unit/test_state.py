@@ -52,8 +52,9 @@ def test_bad_state_files(tmp_path: Path) -> None:
     backend.path.write_text("{not json")
     with pytest.raises(StrandsDeployError, match="not valid JSON"):
         backend.read()
-    backend.path.write_text(json.dumps({"version": 99, "environment": "dev", "lineage": "x", "serial": 1,
-                                        "tool_version": "9.0"}))
+    backend.path.write_text(
+        json.dumps({"version": 99, "environment": "dev", "lineage": "x", "serial": 1, "tool_version": "9.0"})
+    )
     with pytest.raises(StrandsDeployError, match="newer strands-deploy"):
         backend.read()
 

@@ -20,10 +20,20 @@ def graph_for(root: Path, env: str = "dev") -> Graph:
 def test_addresses_and_names(tmp_path: Path) -> None:
     g = graph_for(write_project(tmp_path, BASIC))
     assert {
-        "shared.execution-role", "shared.sessions", "agent.support.logs", "agent.support.policy",
-        "agent.support.deps", "agent.support.function", "agent.support.alias", "agent.support.url",
-        "agent.support.alarm-errors", "agent.support.alarm-throttles", "agent.support.alarm-duration",
-        "resource.tickets.table", "resource.docs.bucket", "resource.jobs.queue",
+        "shared.execution-role",
+        "shared.sessions",
+        "agent.support.logs",
+        "agent.support.policy",
+        "agent.support.deps",
+        "agent.support.function",
+        "agent.support.alias",
+        "agent.support.url",
+        "agent.support.alarm-errors",
+        "agent.support.alarm-throttles",
+        "agent.support.alarm-duration",
+        "resource.tickets.table",
+        "resource.docs.bucket",
+        "resource.jobs.queue",
     } == set(g.resources)
     fn = g.resources["agent.support.function"]
     assert fn.props["name"] == "acme-dev-support"
@@ -34,7 +44,11 @@ def test_addresses_and_names(tmp_path: Path) -> None:
     order = g.topological_order()
     assert order.index("agent.support.policy") < order.index("agent.support.function")
     assert order.index("agent.support.logs") < order.index("agent.support.function")
-    assert order.index("agent.support.function") < order.index("agent.support.alias") < order.index("agent.support.url")
+    assert (
+        order.index("agent.support.function")
+        < order.index("agent.support.alias")
+        < order.index("agent.support.url")
+    )
 
 
 def test_long_names_are_shortened_with_hash() -> None:
@@ -101,7 +115,8 @@ def test_replace_and_delete_and_drift(tmp_path: Path) -> None:
     root = write_project(tmp_path, BASIC)
     state = _state_from(graph_for(root))
     text = BASIC.replace("tickets: {type: table, key: id}", "tickets: {type: table, key: ticket_id}").replace(
-        "  jobs: {type: queue}\n", "")
+        "  jobs: {type: queue}\n", ""
+    )
     (root / "strands.yaml").write_text(text)
     plan = make_plan(graph_for(root), state)
     actions = {c.address: c.action for c in plan.actionable}

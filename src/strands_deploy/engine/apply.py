@@ -147,7 +147,9 @@ class Engine:
             # found the resource changed outside the tool (so the provider sends those properties)
             before = {**record.inputs, **{k: b for k, (b, _) in change.diff.items() if k in record.inputs}}
             try:
-                outputs = provider.update(self.ctx, change.address, record.physical_id, before, props, record.outputs)
+                outputs = provider.update(
+                    self.ctx, change.address, record.physical_id, before, props, record.outputs
+                )
             except BaseException:
                 self.store.abandon(op)  # the old record still describes what exists
                 self._emit("failed", change.address, action, started=started)

@@ -36,10 +36,19 @@ def check(proc: Any, *needles: str) -> None:
         ("project: bad\nagents:\n  bot: {path: agents/bot, memory: huge}\n", ["agents.bot.memory", ":3:"]),
         ("project: bad\nagents:\n  bot: {path: agents/bot, timeout: 5000}\n", ["agents.bot.timeout"]),
         ("project: bad\nagnets: {}\n", ["unknown key 'agnets'", "did you mean 'agents'?"]),
-        ("project: bad\nagents:\n  bot: {path: agents/bot}\n  bot: {path: agents/bot}\n", ["duplicate key 'bot'"]),
-        ("project: bad\nagents:\n  bot: {path: agents/bot, entry: nope.py:agent}\n", ["nope.py does not exist"]),
+        (
+            "project: bad\nagents:\n  bot: {path: agents/bot}\n  bot: {path: agents/bot}\n",
+            ["duplicate key 'bot'"],
+        ),
+        (
+            "project: bad\nagents:\n  bot: {path: agents/bot, entry: nope.py:agent}\n",
+            ["nope.py does not exist"],
+        ),
         ("project: bad\nagents:\n  bot: {path: ../../etc}\n", ["outside the project folder"]),
-        ("project: bad\nregion: us-middle-9\nagents:\n  bot: {path: agents/bot}\n", ["unknown AWS region 'us-middle-9'"]),
+        (
+            "project: bad\nregion: us-middle-9\nagents:\n  bot: {path: agents/bot}\n",
+            ["unknown AWS region 'us-middle-9'"],
+        ),
         ("project: Bad_Name\n", ["project must be"]),
         ("project: bad\nenvironments:\n  prod: {account: 12345}\n", ["12-digit"]),
         ("project: bad\nagents:\n  bot: {path: agents/bot, expose: public}\n", ["expose", "use one of"]),
@@ -61,8 +70,15 @@ def test_bad_state_files(tmp_path: Path, cli_factory: Any) -> None:
     state.parent.mkdir(parents=True)
     state.write_text('{"version": 1, "environment": "dev", "lineage": "x", "serial": 3, "resources": {')
     check(cli_factory(root)("list", "--env", "dev"), "not valid JSON", "dev.json:1:")
-    newer = {"version": 7, "tool_version": "9.9.9", "environment": "dev", "lineage": "x", "serial": 3,
-             "resources": {}, "pending": []}
+    newer = {
+        "version": 7,
+        "tool_version": "9.9.9",
+        "environment": "dev",
+        "lineage": "x",
+        "serial": 3,
+        "resources": {},
+        "pending": [],
+    }
     state.write_text(json.dumps(newer))
     check(cli_factory(root)("deploy", "--env", "dev"), "newer strands-deploy", "upgrade strands-deploy")
     assert json.loads(state.read_text()) == newer  # untouched
@@ -73,8 +89,11 @@ def test_bad_state_files(tmp_path: Path, cli_factory: Any) -> None:
 
 def test_missing_credentials(tmp_path: Path, cli_factory: Any) -> None:
     root = write_project(tmp_path / "p", BASE, agents={"bot": AGENT}, requirements="")
-    env = {"AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_CONFIG_FILE": str(tmp_path / "none"),
-           "AWS_EC2_METADATA_DISABLED": "true"}
+    env = {
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     cli = cli_factory(root, env=env)
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         cli.env.pop(key, None)

@@ -32,16 +32,22 @@ CREATES = 8  # logs, role, policy, function, alias, http api, route, table
 
 
 def clients(endpoint: str) -> dict[str, Any]:
-    return {s: boto3.client(s, endpoint_url=endpoint, region_name="us-east-1")
-            for s in ("lambda", "apigatewayv2", "iam", "dynamodb", "logs")}
+    return {
+        s: boto3.client(s, endpoint_url=endpoint, region_name="us-east-1")
+        for s in ("lambda", "apigatewayv2", "iam", "dynamodb", "logs")
+    }
 
 
-@pytest.mark.parametrize("point", [f"create:{i}" for i in range(1, CREATES + 1)] + ["write:1", "write:4", "write:9"])
+@pytest.mark.parametrize(
+    "point", [f"create:{i}" for i in range(1, CREATES + 1)] + ["write:1", "write:4", "write:9"]
+)
 def test_sigkill_then_rerun_recovers(point: str, tmp_path: Path, moto: str, cli_factory: Any) -> None:
-    root = write_project(tmp_path / "p", PROJECT.format(endpoint=moto), agents={"bot": "agent = None\n"},
-                         requirements="")
-    crashed = subprocess.run([sys.executable, str(DRIVER), str(root), point], capture_output=True, text=True,
-                             timeout=120)
+    root = write_project(
+        tmp_path / "p", PROJECT.format(endpoint=moto), agents={"bot": "agent = None\n"}, requirements=""
+    )
+    crashed = subprocess.run(
+        [sys.executable, str(DRIVER), str(root), point], capture_output=True, text=True, timeout=120
+    )
     assert crashed.returncode == -9, crashed.stderr  # killed at the chosen point
     state_file = root / ".strands/state/local.json"
     if state_file.exists():

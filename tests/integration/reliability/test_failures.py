@@ -37,8 +37,12 @@ environments:
 
 
 def test_partial_failure_stops_only_dependents(tmp_path: Path, moto: str, cli_factory: Any) -> None:
-    root = write_project(tmp_path / "p", PARTIAL.format(endpoint=moto, action='"getobject"'),
-                         agents={"good": AGENT, "bad": AGENT}, requirements="")
+    root = write_project(
+        tmp_path / "p",
+        PARTIAL.format(endpoint=moto, action='"getobject"'),
+        agents={"good": AGENT, "bad": AGENT},
+        requirements="",
+    )
     cli = cli_factory(root)
     proc = cli("deploy")
     assert proc.returncode == 1
@@ -55,7 +59,10 @@ def test_partial_failure_stops_only_dependents(tmp_path: Path, moto: str, cli_fa
     (root / "strands.yaml").write_text(PARTIAL.format(endpoint=moto, action='"s3:GetObject"'))
     fixed = cli("deploy", "--json")
     assert fixed.returncode == 0, fixed.stderr
-    assert {f["FunctionName"] for f in lam(moto).list_functions()["Functions"]} == {"part-local-good", "part-local-bad"}
+    assert {f["FunctionName"] for f in lam(moto).list_functions()["Functions"]} == {
+        "part-local-good",
+        "part-local-bad",
+    }
 
 
 DRIFT = """\
@@ -109,11 +116,20 @@ environments:
 
 def test_secret_values_never_leak(tmp_path: Path, moto: str, cli_factory: Any) -> None:
     canary, canary2 = "CANARY-7f3a-secret-value", "CANARY-file-9b1c"
-    root = write_project(tmp_path / "p", SECRETS.format(endpoint=moto), agents={"bot": AGENT}, requirements="")
+    root = write_project(
+        tmp_path / "p", SECRETS.format(endpoint=moto), agents={"bot": AGENT}, requirements=""
+    )
     (root / "cfg.txt").write_text(canary2 + "\n")
     cli = cli_factory(root, env={"SEC_API_KEY": canary})
-    outputs = [cli("deploy"), cli("plan", "--json"), cli("deploy", "--json"), cli("list", "--json"),
-               cli("outputs", "--format", "json"), cli("describe", "resource.apikey.secret"), cli("state", "show")]
+    outputs = [
+        cli("deploy"),
+        cli("plan", "--json"),
+        cli("deploy", "--json"),
+        cli("list", "--json"),
+        cli("outputs", "--format", "json"),
+        cli("describe", "resource.apikey.secret"),
+        cli("state", "show"),
+    ]
     assert all(p.returncode == 0 for p in outputs), [p.stderr for p in outputs]
     # the values did reach AWS
     sm = boto3.client("secretsmanager", endpoint_url=moto, region_name="us-east-1")
@@ -137,11 +153,16 @@ def test_secret_values_never_leak(tmp_path: Path, moto: str, cli_factory: Any) -
 def test_lock_blocks_second_command_and_names_holder(tmp_path: Path, moto: str, cli_factory: Any) -> None:
     root = write_project(tmp_path / "p", DRIFT.format(endpoint=moto), agents={"bot": AGENT}, requirements="")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys,time; from pathlib import Path; from strands_deploy.state.backend import LocalFileBackend;"
-         f"LocalFileBackend(Path({str(root / '.strands/state')!r}), 'local').lock('deploy --env local');"
-         "print('locked', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; from pathlib import Path; from strands_deploy.state.backend import LocalFileBackend;"
+            f"LocalFileBackend(Path({str(root / '.strands/state')!r}), 'local').lock('deploy --env local');"
+            "print('locked', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         cli = cli_factory(root)
