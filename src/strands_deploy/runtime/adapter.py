@@ -455,9 +455,48 @@ def current_runtime() -> Runtime:
         return _runtime
 
 
-def handler(event: Any, context: Any = None) -> dict[str, Any]:
+class AgentError(Exception):
+    """Raised for a queue message the agent could not answer (status >= 500), so Lambda marks the
+    invocation failed: the message is retried and ends in the dead-letter queue, and the Errors
+    metric (and the errors alarm) counts it."""
+
+
+def _sqs_records(event: Any) -> list[dict[str, Any]] | None:
+    records = event.get("Records") if isinstance(event, dict) else None
+    if (
+        isinstance(records, list)
+        and records
+        and all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records)
+    ):
+        return records
+    return None
+
+
+def _sqs_payload(record: dict[str, Any]) -> dict[str, Any]:
+    """A queue message is a JSON request ({"prompt", "session_id"}) or a plain-text prompt."""
+    body = record.get("body", "")
+    try:
+        parsed = json.loads(body)
+    except (TypeError, ValueError):
+        parsed = None
+    return parsed if isinstance(parsed, dict) else {"prompt": body}
+
+
+def handler(event: Any, context: Any = None) -> Any:
     """The Lambda handler (``_strands_runtime.handler``)."""
-    return current_runtime().handle(event, context)
+    runtime = current_runtime()
+    records = _sqs_records(event)
+    if records is not None:
+        answers = []
+        for record in records:
+            answer = runtime.handle(_sqs_payload(record), context)
+            if answer.get("status", 200) >= 500:
+                raise AgentError(f"message {record.get('messageId')}: {answer.get('error')}")
+            answers.append(answer)  # a 4xx message can never succeed: logged, not retried
+        return {"answers": answers}
+    # direct invokes and HTTP events answer errors as a status with a message (the contract of
+    # `invoke` and of the URL), never as a raised exception
+    return runtime.handle(event, context)
 
 
 # Cold start: import the user's entry during the init phase, so the first request doesn't pay for

@@ -403,3 +403,32 @@ def test_runs_as_the_packaged_file_in_a_fresh_interpreter(tmp_path: Path) -> Non
     result = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))
     assert json.loads(result[len("RESULT ") :])["response"] == "packaged"
     assert log_lines(proc.stdout)[0]["agent"] == "packaged"
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {"messageId": f"m{i}", "eventSource": "aws:sqs", "body": body, "messageAttributes": {}}
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def test_queue_messages_are_prompts_and_failures_are_retried(agent_dir: AgentDir) -> None:
+    agent_dir.write(
+        """
+        model = ScriptedModel(["first", "second"])
+        agent = Agent(model=model, callback_handler=None)
+        """
+    )
+    out = handler(sqs_event(json.dumps({"prompt": "json prompt", "session_id": "s-1"}), "plain text prompt"))
+    assert [a["response"] for a in out["answers"]] == ["first", "second"]
+    assert out["answers"][0]["session_id"] == "s-1"
+    calls = agent_dir.module().model.calls
+    assert [texts(c["messages"])[-1] for c in calls] == ["json prompt", "plain text prompt"]
+
+    # an agent that cannot answer raises, so Lambda retries the message (and, in the end, the DLQ)
+    agent_dir.write("raise RuntimeError('boom at import')\n", name="broken.py", header=False)
+    agent_dir.entry("broken.py:agent")
+    with pytest.raises(adapter.AgentError, match="m0: .*boom at import"):
+        handler(sqs_event("hello"))
