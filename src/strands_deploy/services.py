@@ -245,6 +245,10 @@ def make_plan(
     graph = services.synth(agents)
     state = store.state if store is not None else services.read_state()
     live = None
+    # The embedded local cloud keeps resources in memory: after `local stop` or a reboot they are
+    # gone while the state still lists them, so its plans always refresh (reads cost milliseconds).
+    if services.target == "local":
+        refresh = True
     if refresh and state.resources:
         engine = services.engine(store or StateStore(services.backend, state))
         live = engine.refresh()
