@@ -67,6 +67,18 @@ def last_user_text(messages: list[dict[str, Any]]) -> tuple[str, bool]:
     return "", False
 
 
+def _history(messages: list[Any]) -> str:
+    """The text blocks of earlier user messages (not tool results), oldest first."""
+    out: list[str] = []
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "user":
+            for block in message.get("content") or []:
+                t = _block_text(block) if isinstance(block, dict) and "toolResult" not in block else None
+                if t:
+                    out.append(t)
+    return " | ".join(out)
+
+
 def _tool_names(body: dict[str, Any]) -> set[str]:
     tools = (body.get("toolConfig") or {}).get("tools") or []
     return {t["toolSpec"]["name"] for t in tools if isinstance(t, dict) and "toolSpec" in t}
@@ -95,7 +107,7 @@ class FakeBedrock:
             log.error("%s", script.error)
             return error_response("ValidationException", script.error)
         text, is_tool_result = last_user_text(messages)
-        decision = decide(script, text, is_tool_result, _tool_names(body))
+        decision = decide(script, text, is_tool_result, _tool_names(body), history=_history(messages[:-1]))
         log.info(
             "bedrock %s model=%s rule=%s tool=%s", op, model_id, decision.rule or "echo", decision.tool_name
         )

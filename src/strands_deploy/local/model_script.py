@@ -147,15 +147,20 @@ class ScriptCache:
             return self._script
 
 
-def decide(script: Script, text: str, is_tool_result: bool, tool_names: set[str]) -> Decision:
-    """Apply the first matching rule to ``text``; the default is ``echo: <text>``."""
+def decide(
+    script: Script, text: str, is_tool_result: bool, tool_names: set[str], history: str = ""
+) -> Decision:
+    """Apply the first matching rule to ``text``; the default is ``echo: <text>``.
+
+    ``history`` is the text of the earlier user messages of the conversation, joined with `` | ``
+    (the ``{history}`` placeholder), so scripts can show what an agent remembers."""
     for rule in script.rules:
         if rule.tool_name is not None and is_tool_result:
             continue  # invariant: no tool call answers a tool result, so scripts cannot loop
         m = rule.pattern.search(text)
         if m is None:
             continue
-        values = {"text": text, "0": m.group(0)}
+        values = {"text": text, "history": history, "0": m.group(0)}
         values.update({str(i): g or "" for i, g in enumerate(m.groups(), start=1)})
         values.update({k: v or "" for k, v in m.groupdict().items()})
         if rule.reply is not None:
