@@ -199,6 +199,10 @@ class Services:
             providers=self.providers or get_provider,
         )
 
+    def release_lock(self) -> None:
+        """Release the lock this process holds, if any (for an immediate exit)."""
+        self.backend.unlock()
+
     @contextmanager
     def locked(self, command: str, lock: bool = True) -> Iterator[None]:
         if not lock:

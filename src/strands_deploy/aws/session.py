@@ -23,6 +23,11 @@ class AwsSettings:
     account: str | None = None  # expected account id (checked when set)
     local: bool = False  # dummy credentials, emulator endpoint
     max_attempts: int = 10
+    # "standard": exponential backoff with jitter on throttling and transient errors. Not
+    # "adaptive": its client-side rate limiter collapses towards 0.5 requests/s after a few
+    # throttles (measured: a 50-resource deploy with 30% throttled calls took 99 s instead of
+    # ~10 s); the engine's own concurrency cap already bounds how many calls are in flight.
+    retry_mode: str = "standard"
     max_pool_connections: int = 50
 
 
@@ -64,7 +69,7 @@ class AwsContext:
         with self._lock:
             if service not in self._clients:
                 config = Config(
-                    retries={"mode": "adaptive", "max_attempts": self.settings.max_attempts},
+                    retries={"mode": self.settings.retry_mode, "max_attempts": self.settings.max_attempts},
                     max_pool_connections=self.settings.max_pool_connections,
                     connect_timeout=5,
                     read_timeout=120,

@@ -4,7 +4,7 @@ boto3's own waiters poll at a fixed delay and cannot take an injected sleep; the
 ``ctx.sleep`` so tests run instantly, and they bound the total time *slept* (not wall time), so a
 test with a no-op sleep still terminates after a fixed number of attempts.
 
-Throttling is not handled here: botocore's adaptive retry mode (configured in AwsContext) does it.
+Throttling is not handled here: botocore's standard retry mode (configured in AwsContext) does it.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import click
@@ -34,9 +34,10 @@ def confirm_or_fail(env_name: str, protect: bool, yes: bool, what: str) -> bool:
 
 
 @contextmanager
-def graceful_interrupt() -> Iterator[threading.Event]:
+def graceful_interrupt(on_hard_exit: Callable[[], None] | None = None) -> Iterator[threading.Event]:
     """First Ctrl-C: stop starting new work, let calls in flight finish, save the state.
-    Second Ctrl-C: exit at once (the journal lets the next run recover)."""
+    Second Ctrl-C: exit at once (the journal lets the next run recover); ``on_hard_exit`` runs
+    first (it releases the state lock, so the next run needs no unlock)."""
     cancel = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield cancel
@@ -44,6 +45,9 @@ def graceful_interrupt() -> Iterator[threading.Event]:
 
     def handler(signum: int, frame: Any) -> None:
         if cancel.is_set():
+            if on_hard_exit is not None:
+                with suppress(Exception):
+                    on_hard_exit()
             os._exit(130)
         cancel.set()
         click.echo(

@@ -50,7 +50,7 @@ def command(
             render_plan(plan)  # type: ignore[arg-type]
         return confirm_or_fail(env_name, services.env.protect, yes, "deploy")
 
-    with graceful_interrupt() as cancel:
+    with graceful_interrupt(on_hard_exit=services.release_lock) as cancel:
         if as_json:
             outcome = svc.deploy(
                 services,

@@ -26,7 +26,7 @@ def command(ctx: click.Context, env_name: str, yes: bool, as_json: bool) -> None
     def confirm(addresses: list[str]) -> bool:
         return confirm_or_fail(env_name, services.env.protect, yes, "destroy")
 
-    with graceful_interrupt() as cancel:
+    with graceful_interrupt(on_hard_exit=services.release_lock) as cancel:
         if as_json:
             result = svc.destroy(services, sink=null_sink, cancel=cancel, confirm=confirm)
         else:
