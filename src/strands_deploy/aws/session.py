@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -27,7 +27,7 @@ class AwsSettings:
     # "adaptive": its client-side rate limiter collapses towards 0.5 requests/s after a few
     # throttles (measured: a 50-resource deploy with 30% throttled calls took 99 s instead of
     # ~10 s); the engine's own concurrency cap already bounds how many calls are in flight.
-    retry_mode: str = "standard"
+    retry_mode: Literal["standard", "adaptive", "legacy"] = "standard"
     max_pool_connections: int = 50
 
 

@@ -106,3 +106,31 @@ env_option = click.option(
     show_default=True,
     help="Environment from strands.yaml (local is the embedded emulator).",
 )
+
+
+def bool_option(name: str, default: bool, help: str, *aliases: str) -> Callable[[F], F]:
+    """An option that takes an optional value: ``--name``, ``--name=false`` (Terraform style)."""
+    return click.option(
+        name,
+        *aliases,
+        name.lstrip("-").replace("-", "_"),
+        type=click.BOOL,
+        default=default,
+        is_flag=False,
+        flag_value=True,
+        metavar="BOOL",
+        help=help,
+    )
+
+
+def selection_options(func: F) -> F:
+    """--agent and --target, shared by plan and deploy."""
+    func = click.option(
+        "--target", "-t", "targets", multiple=True, help="Only this address or prefix (repeatable)."
+    )(func)
+    func = click.option("--agent", "-a", "agents", multiple=True, help="Only this agent (repeatable).")(func)
+    return func
+
+
+def refresh_option(help: str) -> Callable[[F], F]:
+    return bool_option("--refresh", True, help + " Use --refresh=false to skip.")

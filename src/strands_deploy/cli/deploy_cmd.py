@@ -5,24 +5,21 @@ import time
 
 import click
 
-from strands_deploy.cli.common import env_option, print_json, project_dir
+from strands_deploy.cli.common import (
+    env_option,
+    print_json,
+    project_dir,
+    refresh_option,
+    selection_options,
+)
 
 
 @click.command("deploy")
 @env_option
-@click.option("--agent", "-a", "agents", multiple=True, help="Only this agent (repeatable).")
-@click.option("--target", "-t", "targets", multiple=True, help="Only this address or prefix (repeatable).")
+@selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of live progress.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on protected environments.")
-@click.option(
-    "--refresh",
-    type=click.BOOL,
-    default=True,
-    is_flag=False,
-    flag_value=True,
-    metavar="BOOL",
-    help="Read the live resources first and put back what changed outside the tool. Use --refresh=false to skip.",
-)
+@refresh_option("Read the live resources first and put back what changed outside the tool.")
 @click.option("--concurrency", default=16, show_default=True, help="AWS operations in flight at once.")
 @click.pass_context
 def command(

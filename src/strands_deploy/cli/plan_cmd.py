@@ -4,35 +4,23 @@ import sys
 
 import click
 
-from strands_deploy.cli.common import env_option, print_json, project_dir
+from strands_deploy.cli.common import (
+    bool_option,
+    env_option,
+    print_json,
+    project_dir,
+    refresh_option,
+    selection_options,
+)
 
 
 @click.command("plan")
 @env_option
-@click.option("--agent", "-a", "agents", multiple=True, help="Only this agent (repeatable).")
-@click.option("--target", "-t", "targets", multiple=True, help="Only this address or prefix (repeatable).")
+@selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when no changes, 2 when changes, 1 on error.")
-@click.option(
-    "--refresh",
-    type=click.BOOL,
-    default=True,
-    is_flag=False,
-    flag_value=True,
-    metavar="BOOL",
-    help="Read the live resources first to detect changes made outside the tool (default on). Use --refresh=false to skip.",
-)
-@click.option(
-    "--lock",
-    "-lock",
-    "lock",
-    type=click.BOOL,
-    default=False,
-    is_flag=False,
-    flag_value=True,
-    metavar="BOOL",
-    help="Take the state lock while planning (fails at once if it is held).",
-)
+@refresh_option("Read the live resources first to detect changes made outside the tool (default on).")
+@bool_option("--lock", False, "Take the state lock while planning (fails at once if it is held).", "-lock")
 @click.pass_context
 def command(
     ctx: click.Context,
