@@ -93,6 +93,26 @@ class Engine:
             return UNKNOWN
         return outputs[ref.attr]
 
+    def _critical_path(
+        self, nodes: set[str], deps: dict[str, set[str]], types: dict[str, str]
+    ) -> dict[str, float]:
+        """For each node, the expected seconds of the longest chain from it to the end."""
+        dependents: dict[str, list[str]] = {n: [] for n in nodes}
+        for n in nodes:
+            for d in deps[n] & nodes:
+                dependents[d].append(n)
+        height: dict[str, float] = {}
+
+        def h(n: str) -> float:
+            if n not in height:
+                below = max((h(m) for m in dependents[n]), default=0.0)
+                height[n] = self.providers(types[n]).expected_seconds + below
+            return height[n]
+
+        for n in nodes:
+            h(n)
+        return height
+
     def _collect(self, walk_result: WalkResult, result: ApplyResult) -> None:
         result.applied.extend(walk_result.done)
         for address, exc in walk_result.failed.items():
@@ -114,7 +134,18 @@ class Engine:
         def on_skip(address: str, cause: str) -> None:
             self._emit("skipped", address, changes[address].action.value, f"{cause} failed")
 
-        walked = walk(todo, deps, run, concurrency=self.concurrency, cancel=self.cancel, on_skip=on_skip)
+        types = {a: graph.resources[a].type for a in todo}
+        walked = walk(
+            todo,
+            deps,
+            run,
+            concurrency=self.concurrency,
+            cancel=self.cancel,
+            on_skip=on_skip,
+            priority=self._critical_path(todo, deps, types),
+            groups=types,
+            group_limits={t: n for t in set(types.values()) if (n := self.providers(t).max_in_flight)},
+        )
         self._collect(walked, result)
 
         deletes = [c for c in plan.changes if c.action == Action.DELETE]

@@ -7,6 +7,7 @@ only the root cause is reported as a failure. Cancelling stops new starts; nodes
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -34,10 +35,17 @@ def walk(
     cancel: threading.Event | None = None,
     block_on_failure: bool = True,
     on_skip: Callable[[str, str], None] | None = None,
+    priority: dict[str, float] | None = None,
+    groups: dict[str, str] | None = None,
+    group_limits: dict[str, int] | None = None,
 ) -> WalkResult:
     """Run ``run(node)`` for every node after all of its ``deps`` (restricted to ``nodes``).
 
     ``block_on_failure=False`` (destroy) lets dependents proceed past a failed node.
+    Among ready nodes, the highest ``priority`` starts first (the engine passes the length of the
+    longest chain still hanging below each node, so the critical path is never queued behind
+    leaves). A node whose ``groups`` entry has ``group_limits`` nodes in flight waits, leaving the
+    workers to others (e.g. alarms, rate-limited to a few calls a second by AWS).
     """
     result = WalkResult()
     remaining = {n: set(deps.get(n, set())) & nodes for n in nodes}
@@ -61,16 +69,38 @@ def walk(
                 on_skip(n, cause)
             stack.extend(dependents[n])
 
+    prio = priority or {}
+    group_of = groups or {}
+    limits = group_limits or {}
+    in_flight: dict[str, int] = {}
+    ready: list[tuple[float, str]] = []
+
+    def make_ready(n: str) -> None:
+        heapq.heappush(ready, (-prio.get(n, 0.0), n))
+
+    def start_ready(pool: ThreadPoolExecutor) -> None:
+        held: list[tuple[float, str]] = []  # ready, but their group is at its limit
+        while ready and len(running) < concurrency and not (cancel and cancel.is_set()):
+            item = heapq.heappop(ready)
+            n = item[1]
+            if n in blocked:
+                continue
+            group = group_of.get(n)
+            if group is not None and group in limits and in_flight.get(group, 0) >= limits[group]:
+                held.append(item)
+                continue
+            if group is not None:
+                in_flight[group] = in_flight.get(group, 0) + 1
+            running[pool.submit(run, n)] = n
+        for item in held:
+            heapq.heappush(ready, item)
+
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="strands-apply") as pool:
-        ready = sorted(n for n, ds in remaining.items() if not ds)
+        for n, ds in remaining.items():
+            if not ds:
+                make_ready(n)
         while ready or running:
-            while ready and not (cancel and cancel.is_set()):
-                if len(running) >= concurrency:
-                    break
-                n = ready.pop(0)
-                if n in blocked:
-                    continue
-                running[pool.submit(run, n)] = n
+            start_ready(pool)
             if cancel is not None and cancel.is_set() and not running:
                 break
             if not running:
@@ -81,6 +111,9 @@ def walk(
             for fut in done:
                 n = running.pop(fut)
                 finished.add(n)
+                group = group_of.get(n)
+                if group is not None:
+                    in_flight[group] -= 1
                 exc = fut.exception()
                 if exc is not None:
                     result.failed[n] = exc
@@ -89,10 +122,10 @@ def walk(
                         continue
                 else:
                     result.done.append(n)
-                for m in sorted(dependents[n]):
+                for m in dependents[n]:
                     remaining[m].discard(n)
                     if not remaining[m] and m not in blocked:
-                        ready.append(m)
+                        make_ready(m)
     started = finished | set(blocked)
     result.not_started = sorted(n for n in nodes if n not in started)
     return result

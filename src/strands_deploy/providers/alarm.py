@@ -54,6 +54,8 @@ def _params(props: Props) -> dict[str, Any]:
 
 class AlarmProvider(Provider):
     type_name: ClassVar[str] = "aws.cloudwatch.alarm"
+    expected_seconds: ClassVar[float] = 0.15
+    max_in_flight: ClassVar[int | None] = 2  # PutMetricAlarm: 3 calls/s per account
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:

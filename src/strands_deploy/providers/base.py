@@ -81,6 +81,12 @@ class Provider:
     # Outputs that never change across an in-place update (arn, name...): references to them are
     # known at plan time even when this resource is being updated.
     stable_outputs: ClassVar[frozenset[str]] = frozenset({"arn", "name"})
+    # Typical seconds a create takes on AWS, waits included: the scheduler starts the longest
+    # remaining chain first. Only the ratios matter.
+    expected_seconds: ClassVar[float] = 0.3
+    # At most this many of this type in flight at once (None: no cap), for APIs AWS rate-limits
+    # to a few calls a second, so they do not fill the worker pool while being throttled.
+    max_in_flight: ClassVar[int | None] = None
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
         raise NotImplementedError

@@ -52,6 +52,7 @@ def _tls_only_policy(arn: str) -> str:
 
 class BucketProvider(Provider):
     type_name: ClassVar[str] = "aws.s3.bucket"
+    expected_seconds: ClassVar[float] = 1.0
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     def _arn(self, ctx: ProviderContext, name: str) -> str:

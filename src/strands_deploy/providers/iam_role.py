@@ -50,6 +50,7 @@ def trusted_service(doc: dict[str, Any]) -> str | None:
 
 class RoleProvider(Provider):
     type_name: ClassVar[str] = "aws.iam.role"
+    expected_seconds: ClassVar[float] = 7.5  # includes IAM propagation, paid by the first function
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:

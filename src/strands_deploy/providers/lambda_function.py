@@ -75,6 +75,7 @@ def _config_param(name: str, key: str, value: Any) -> tuple[str, Any]:
 
 class FunctionProvider(Provider):
     type_name: ClassVar[str] = "aws.lambda.function"
+    expected_seconds: ClassVar[float] = 3.0
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     # --- create -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ def _split_arn(version_arn: str) -> tuple[str, int]:
 
 class LayerProvider(Provider):
     type_name: ClassVar[str] = "aws.lambda.layer"
+    expected_seconds: ClassVar[float] = 5.0
     replace_on: ClassVar[frozenset[str]] = frozenset(
         {"name", "requirements_file", "requirements_hash", "runtime", "architecture"}
     )

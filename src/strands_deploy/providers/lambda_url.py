@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
+from strands_deploy.aws.errors import AwsCallError, call, call_or_none, ignore_not_found
 from strands_deploy.providers._common import function_name_of, require
 from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
 
@@ -66,31 +66,41 @@ class FunctionUrlProvider(Provider):
         )
 
     def _allow_public(self, ctx: ProviderContext, address: str, function_name: str, qualifier: str) -> None:
-        lam = ctx.client("lambda")
-        # Replace rather than add: a statement id that already exists would be a conflict.
-        self._revoke_public(ctx, address, function_name, qualifier)
-        call(
+        self._grant(
+            ctx,
             address,
-            lam,
-            "add_permission",
-            FunctionName=function_name,
-            Qualifier=qualifier,
-            StatementId=URL_SID,
+            function_name,
+            qualifier,
+            URL_SID,
             Action="lambda:InvokeFunctionUrl",
             Principal="*",
             FunctionUrlAuthType="NONE",
         )
-        call(
+        self._grant(
+            ctx,
             address,
-            lam,
-            "add_permission",
-            FunctionName=function_name,
-            Qualifier=qualifier,
-            StatementId=INVOKE_SID,
+            function_name,
+            qualifier,
+            INVOKE_SID,
             Action="lambda:InvokeFunction",
             Principal="*",
             InvokedViaFunctionUrl=True,
         )
+
+    def _grant(
+        self, ctx: ProviderContext, address: str, function_name: str, qualifier: str, sid: str, **kwargs: Any
+    ) -> None:
+        """Add the statement; only if one with this id already exists, replace it. (Removing first
+        every time would cost two Lambda control-plane calls per URL, against a 15/s quota.)"""
+        lam = ctx.client("lambda")
+        target = {"FunctionName": function_name, "Qualifier": qualifier, "StatementId": sid}
+        try:
+            call(address, lam, "add_permission", **target, **kwargs)
+        except AwsCallError as e:
+            if e.code != "ResourceConflictException":
+                raise
+            ignore_not_found(address, lam, "remove_permission", **target)
+            call(address, lam, "add_permission", **target, **kwargs)
 
     def _revoke_public(self, ctx: ProviderContext, address: str, function_name: str, qualifier: str) -> None:
         lam = ctx.client("lambda")

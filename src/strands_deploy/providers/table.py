@@ -32,6 +32,7 @@ def _keys(props: Props) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
 
 class TableProvider(Provider):
     type_name: ClassVar[str] = "aws.dynamodb.table"
+    expected_seconds: ClassVar[float] = 8.0
     replace_on: ClassVar[frozenset[str]] = frozenset(
         {"name", "hash_key", "hash_key_type", "range_key", "range_key_type"}
     )

@@ -269,7 +269,9 @@ def synth_agent(ctx: SynthContext, name: str, agent: AgentConfig) -> None:
                         "treat_missing_data": "notBreaching",
                         "tags": tags,
                     },
-                    depends_on={function.address},
+                    # no dependency on the function: an alarm needs only its name, and
+                    # PutMetricAlarm's 3 calls/s make alarms the long pole of a many-agent
+                    # deploy when they start late
                     agent=name,
                 )
             )

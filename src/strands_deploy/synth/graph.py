@@ -62,8 +62,13 @@ class Resource:
     depends_on: set[str] = field(default_factory=set)
     agent: str | None = None
 
+    _deps: frozenset[str] | None = field(default=None, repr=False, compare=False)
+
     def dependencies(self) -> set[str]:
-        return set(self.depends_on) | {r.address for r in iter_refs(self.props)}
+        # computed once: props and depends_on are not changed after synthesis
+        if self._deps is None:
+            self._deps = frozenset(self.depends_on) | {r.address for r in iter_refs(self.props)}
+        return set(self._deps)
 
 
 def iter_refs(value: Any) -> Iterator[Ref]:

@@ -118,18 +118,18 @@ def test_wait_function_ready_and_table_active(
 def test_wait_function_ready_for_a_missing_function(ctx: ProviderContext) -> None:
     with pytest.raises(StrandsDeployError) as info:
         wait_function_ready(ctx, ADDR, "missing")
-    assert "lambda:GetFunctionConfiguration" in info.value.what
+    assert "lambda:GetFunction " in info.value.what
 
 
 class StubLambda:
-    """Stands in for boto3's Lambda client: answers GetFunctionConfiguration from a script."""
+    """Stands in for boto3's Lambda client: answers GetFunction from a script."""
 
     def __init__(self, answers: list[dict[str, Any]]) -> None:
         self.answers = answers
         self.meta = None
 
-    def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:  # noqa: N803 (boto3 style)
-        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+    def get_function(self, FunctionName: str) -> dict[str, Any]:  # noqa: N803 (boto3 style)
+        return {"Configuration": self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]}
 
 
 def stub_ctx(ctx: ProviderContext, answers: list[dict[str, Any]]) -> ProviderContext:
