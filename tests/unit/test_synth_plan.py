@@ -39,7 +39,12 @@ def test_addresses_and_names(tmp_path: Path) -> None:
     assert fn.props["name"] == "acme-dev-support"
     assert fn.props["memory"] == 2048
     assert fn.props["environment"]["TONE"] == "friendly"
-    assert fn.props["environment"]["STRANDS_LINK_TICKETS_TABLE"] == Ref("resource.tickets.table", "name")
+    assert (
+        fn.props["environment"]["STRANDS_LINK_TICKETS_TABLE"] == "acme-dev-tickets"
+    )  # known before it exists
+    alias = g.resources["agent.support.alias"]
+    assert {"resource.tickets.table", "resource.docs.bucket"} <= alias.dependencies()
+    assert "resource.tickets.table" not in fn.dependencies()  # the function does not wait for the table
     assert fn.props["environment"]["STRANDS_SESSIONS_BUCKET"] == Ref("shared.sessions", "name")
     order = g.topological_order()
     assert order.index("agent.support.policy") < order.index("agent.support.function")
@@ -64,17 +69,16 @@ def test_links_grant_only_linked_arns(tmp_path: Path) -> None:
 
     def linked(agent: str) -> set[str]:
         doc = g.resources[f"agent.{agent}.policy"].props["document"]
-        refs = set()
-        for st in doc["Statement"]:
-            for r in st["Resource"]:
-                if isinstance(r, Ref):
-                    refs.add(r.address)
-                elif hasattr(r, "parts"):
-                    refs.update(p.address for p in r.parts if isinstance(p, Ref))
-        return {a for a in refs if a.startswith("resource.")}
+        arns = {r for st in doc["Statement"] if st["Sid"].startswith("Link") for r in st["Resource"]}
+        return arns
 
-    assert linked("support") == {"resource.tickets.table", "resource.docs.bucket"}
-    assert linked("other") == {"resource.jobs.queue"}
+    assert linked("support") == {
+        "arn:aws:dynamodb:us-east-1:111122223333:table/acme-dev-tickets",
+        "arn:aws:dynamodb:us-east-1:111122223333:table/acme-dev-tickets/index/*",
+        "arn:aws:s3:::acme-dev-docs-111122223333",
+        "arn:aws:s3:::acme-dev-docs-111122223333/*",
+    }
+    assert linked("other") == {"arn:aws:sqs:us-east-1:111122223333:acme-dev-jobs"}
 
 
 def _state_from(g: Graph, env: str = "dev") -> State:

@@ -10,7 +10,7 @@ from strands_deploy.packaging.build import read_requirements
 from strands_deploy.packaging.hashing import code_hash, file_hash
 from strands_deploy.synth.context import SynthContext
 from strands_deploy.synth.graph import Join, Ref, Resource
-from strands_deploy.synth.links import link_env, link_statement
+from strands_deploy.synth.links import known_outputs, link_env, link_statement, resource_address
 from strands_deploy.synth.naming import physical_name
 
 HANDLER = "_strands_runtime.handler"
@@ -75,10 +75,15 @@ def synth_agent(ctx: SynthContext, name: str, agent: AgentConfig) -> None:
         "STRANDS_ENTRY": agent.entry,
         "STRANDS_AGENT_NAME": name,
     }
+    region = ctx.project.region(ctx.env)
+    linked: set[str] = set()
     for link in agent.link:
         rtype = cfg.resources[link].type
-        statements.append(link_statement(link, rtype))
-        environment.update(link_env(link, rtype))
+        address = resource_address(link, rtype)
+        linked.add(address)
+        known = known_outputs(rtype, ctx.graph.resources[address].props["name"], region, ctx.account)
+        statements.append(link_statement(link, rtype, known))
+        environment.update(link_env(link, rtype, known))
     if agent.sessions:
         sessions = ctx.sessions_bucket()
         environment["STRANDS_SESSIONS_BUCKET"] = Ref(sessions, "name")
@@ -194,6 +199,8 @@ def synth_agent(ctx: SynthContext, name: str, agent: AgentConfig) -> None:
                 "name": "live",
                 "revision": Ref(function.address, "revision"),
             },
+            # the version that serves traffic is published only once its linked data exists
+            depends_on=linked,
             agent=name,
         )
     )

@@ -72,12 +72,48 @@ def resource_address(name: str, rtype: str) -> str:
     return f"resource.{name}.{LINKS[rtype].suffix}"
 
 
-def link_statement(name: str, rtype: str) -> dict[str, Any]:
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def known_outputs(rtype: str, physical_name: str, region: str, account: str) -> dict[str, str]:
+    """Outputs that follow from the deterministic physical name, known before the resource exists.
+
+    Links use these instead of references, so an agent's policy and function do not wait for its
+    linked table (7 s to become ACTIVE) or bucket: IAM accepts ARNs of resources still being
+    created. The alias (the version that serves traffic) still waits for the linked resources.
+    """
+    p = partition(region)
+    arns = {
+        "table": f"arn:{p}:dynamodb:{region}:{account}:table/{physical_name}",
+        "bucket": f"arn:{p}:s3:::{physical_name}",
+        "queue": f"arn:{p}:sqs:{region}:{account}:{physical_name}",
+        "topic": f"arn:{p}:sns:{region}:{account}:{physical_name}",
+        "parameter": f"arn:{p}:ssm:{region}:{account}:parameter{physical_name}",
+    }
+    if rtype not in arns:
+        return {}  # secrets: AWS appends a random suffix to the ARN
+    return {"arn": arns[rtype], "name": physical_name}
+
+
+def _value(address: str, attr: str, known: dict[str, str]) -> Any:
+    return known[attr] if attr in known else Ref(address, attr)
+
+
+def link_statement(name: str, rtype: str, known: dict[str, str] | None = None) -> dict[str, Any]:
     spec = LINKS[rtype]
     address = resource_address(name, rtype)
-    resources: list[Any] = [
-        Ref(address, attr) if not extra else Join((Ref(address, attr), extra)) for attr, extra in spec.arns
-    ]
+    k = known or {}
+    resources: list[Any] = []
+    for attr, extra in spec.arns:
+        base = _value(address, attr, k)
+        resources.append(
+            base if not extra else (base + extra if isinstance(base, str) else Join((base, extra)))
+        )
     return {
         "Sid": f"Link{_sid(name)}",
         "Effect": "Allow",
@@ -86,10 +122,10 @@ def link_statement(name: str, rtype: str) -> dict[str, Any]:
     }
 
 
-def link_env(name: str, rtype: str) -> dict[str, Any]:
+def link_env(name: str, rtype: str, known: dict[str, str] | None = None) -> dict[str, Any]:
     spec = LINKS[rtype]
     address = resource_address(name, rtype)
-    return {env_var_name(name, var): Ref(address, attr) for var, attr in spec.env}
+    return {env_var_name(name, var): _value(address, attr, known or {}) for var, attr in spec.env}
 
 
 def _sid(name: str) -> str:
