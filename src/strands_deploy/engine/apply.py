@@ -339,20 +339,32 @@ class Engine:
 
     # -- refresh ------------------------------------------------------------------------------
     def refresh(self, addresses: list[str] | None = None) -> dict[str, dict[str, Any] | None]:
-        """Read every recorded resource from AWS at once (bounded). Reads only; never writes."""
+        """Read every recorded resource from AWS at once (bounded). Reads only; never writes.
+
+        Types whose provider can describe many resources in one call are read in one task."""
         out: dict[str, dict[str, Any] | None] = {}
         lock = threading.Lock()
         targets = addresses if addresses is not None else list(self.store.state.resources)
-
-        def one(address: str) -> None:
+        tasks: dict[str, list[str]] = {}
+        for address in targets:
             record = self.store.get(address)
             if record is None:
-                return
-            live = self.providers(record.type).read(self.ctx, address, record.physical_id, record.inputs)
-            with lock:
-                out[address] = live
+                continue
+            key = f"type:{record.type}" if self.providers(record.type).batch_reads else address
+            tasks.setdefault(key, []).append(address)
 
-        walked = walk(set(targets), {}, one, concurrency=self.concurrency)
-        for address, exc in walked.failed.items():
-            raise as_error(address, exc)
+        def one(task: str) -> None:
+            records = [(a, r) for a in tasks[task] if (r := self.store.get(a)) is not None]
+            provider = self.providers(records[0][1].type)
+            if len(records) == 1 and not provider.batch_reads:
+                address, record = records[0]
+                live = {address: provider.read(self.ctx, address, record.physical_id, record.inputs)}
+            else:
+                live = provider.read_many(self.ctx, [(a, r.physical_id, r.inputs) for a, r in records])
+            with lock:
+                out.update(live)
+
+        walked = walk(set(tasks), {}, one, concurrency=self.concurrency)
+        for task, exc in walked.failed.items():
+            raise as_error(tasks[task][0], exc)
         return out

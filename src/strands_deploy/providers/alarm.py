@@ -77,25 +77,37 @@ class AlarmProvider(Provider):
             return None
         alarm = alarms[0]
         tags_resp = call_or_none(address, cw, "list_tags_for_resource", ResourceARN=alarm["AlarmArn"])
-        return {
-            "arn": alarm["AlarmArn"],
-            "name": alarm["AlarmName"],
-            "observed": {
-                "name": alarm["AlarmName"],
-                "namespace": alarm.get("Namespace"),
-                "metric_name": alarm.get("MetricName"),
-                "dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions") or []},
-                "statistic": alarm.get("Statistic"),
-                "period": alarm.get("Period"),
-                "evaluation_periods": alarm.get("EvaluationPeriods"),
-                "threshold": alarm.get("Threshold"),
-                "comparison": alarm.get("ComparisonOperator"),
-                "treat_missing_data": alarm.get("TreatMissingData"),
-                "alarm_actions": list(alarm.get("AlarmActions") or []),
-                "ok_actions": list(alarm.get("OKActions") or []),
-                "tags": tag_dict((tags_resp or {}).get("Tags")),
-            },
-        }
+        return _outputs(alarm, tag_dict((tags_resp or {}).get("Tags")))
+
+    batch_reads: ClassVar[bool] = True
+
+    def read_many(
+        self, ctx: ProviderContext, items: list[tuple[str, str, Props]]
+    ) -> dict[str, Outputs | None]:
+        """One DescribeAlarms per 100 alarms instead of two calls per alarm: refreshing 100 agents'
+        300 alarms one by one took 33 s under CloudWatch's 9 calls/s quota. Tags are not read
+        here (drift of tags on alarms is not detected by a refresh)."""
+        cw = ctx.client("cloudwatch")
+        found: dict[str, dict[str, Any]] = {}
+        names = [pid for _, pid, _ in items]
+        for i in range(0, len(names), 100):
+            chunk = names[i : i + 100]
+            token: str | None = None
+            while True:
+                kwargs: dict[str, Any] = {
+                    "AlarmNames": chunk,
+                    "AlarmTypes": ["MetricAlarm"],
+                    "MaxRecords": 100,
+                }
+                if token:
+                    kwargs["NextToken"] = token
+                resp = call(items[0][0], cw, "describe_alarms", **kwargs)
+                for alarm in resp.get("MetricAlarms", []):
+                    found[alarm["AlarmName"]] = alarm
+                token = resp.get("NextToken")
+                if not token:
+                    break
+        return {address: (_outputs(found[pid], None) if pid in found else None) for address, pid, _ in items}
 
     def update(
         self,
@@ -138,3 +150,23 @@ class AlarmProvider(Provider):
             want["threshold"] = float(props["threshold"])
         want["dimensions"] = {str(k): str(v) for k, v in (props.get("dimensions") or {}).items()}
         return super().drift(want, live)
+
+
+def _outputs(alarm: dict[str, Any], tags: dict[str, str] | None) -> Outputs:
+    observed: dict[str, Any] = {
+        "name": alarm["AlarmName"],
+        "namespace": alarm.get("Namespace"),
+        "metric_name": alarm.get("MetricName"),
+        "dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions") or []},
+        "statistic": alarm.get("Statistic"),
+        "period": alarm.get("Period"),
+        "evaluation_periods": alarm.get("EvaluationPeriods"),
+        "threshold": alarm.get("Threshold"),
+        "comparison": alarm.get("ComparisonOperator"),
+        "treat_missing_data": alarm.get("TreatMissingData"),
+        "alarm_actions": list(alarm.get("AlarmActions") or []),
+        "ok_actions": list(alarm.get("OKActions") or []),
+    }
+    if tags is not None:
+        observed["tags"] = tags
+    return {"arn": alarm["AlarmArn"], "name": alarm["AlarmName"], "observed": observed}

@@ -110,6 +110,16 @@ class Provider:
     ) -> None:
         raise NotImplementedError
 
+    # True when read_many is cheaper than one read per resource (one API call for many).
+    batch_reads: ClassVar[bool] = False
+
+    def read_many(
+        self, ctx: ProviderContext, items: list[tuple[str, str, Props]]
+    ) -> dict[str, Outputs | None]:
+        """``read`` for many (address, physical id, props) at once; providers whose API can
+        describe many resources in one call override it and set ``batch_reads``."""
+        return {address: self.read(ctx, address, pid, props) for address, pid, props in items}
+
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
         """Locate an existing resource for ``props`` (crash recovery / adoption). Default: by name."""
         name = props.get("name")

@@ -66,3 +66,21 @@ def test_alarm_deleted_behind_our_back(ctx: ProviderContext, raw: Callable[[str]
     raw("cloudwatch").delete_alarms(AlarmNames=[NAME])
     assert provider.read(ctx, ADDR, created.physical_id, props()) is None
     assert provider.find(ctx, ADDR, props()) is None
+
+
+def test_read_many_describes_alarms_in_one_call(ctx: ProviderContext, raw: Callable[[str], Any]) -> None:
+    provider = get_provider("aws.cloudwatch.alarm")
+    items = []
+    for i in range(3):
+        p = props(name=f"{NAME}-{i}", threshold=i + 1)
+        provider.create(ctx, f"{ADDR}-{i}", p)
+        items.append((f"{ADDR}-{i}", f"{NAME}-{i}", p))
+    raw("cloudwatch").delete_alarms(AlarmNames=[f"{NAME}-1"])  # gone behind the tool's back
+    live = provider.read_many(ctx, items)
+    assert live[f"{ADDR}-1"] is None
+    first, last = live[f"{ADDR}-0"], live[f"{ADDR}-2"]
+    assert first is not None and last is not None
+    assert first["observed"]["threshold"] == 1.0 and last["observed"]["threshold"] == 3.0
+    assert provider.drift(items[2][2], last) == {}
+    changed = props(name=f"{NAME}-2", threshold=9)
+    assert provider.drift(changed, last) == {"threshold": (3.0, 9.0)}
