@@ -28,6 +28,8 @@ class AwsSettings:
     # throttles (measured: a 50-resource deploy with 30% throttled calls took 99 s instead of
     # ~10 s); the engine's own concurrency cap already bounds how many calls are in flight.
     retry_mode: Literal["standard", "adaptive", "legacy"] = "standard"
+    # pace calls to AWS's per-account API quotas (aws/pacing.py); off for the embedded emulator
+    pacing: bool = True
     max_pool_connections: int = 50
 
 
@@ -37,6 +39,7 @@ class AwsContext:
     _clients: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _session: Any = None
+    _pacer: Any = None
 
     @property
     def region(self) -> str:
@@ -75,9 +78,14 @@ class AwsContext:
                     read_timeout=120,
                     user_agent_extra="strands-deploy",
                 )
-                self._clients[service] = session.client(
-                    service, endpoint_url=self.settings.endpoint_url, config=config
-                )
+                client = session.client(service, endpoint_url=self.settings.endpoint_url, config=config)
+                if self.settings.pacing and not self.settings.local:
+                    if self._pacer is None:
+                        from strands_deploy.aws.pacing import Pacer
+
+                        self._pacer = Pacer()
+                    self._pacer.attach(client)
+                self._clients[service] = client
             return self._clients[service]
 
     def account_id(self) -> str:
