@@ -75,7 +75,8 @@ def console() -> Console:
     if _console is None:
         from rich.console import Console
 
-        _console = Console(highlight=False)
+        # piped output is read by programs and people copying values: never wrap it at 80 columns
+        _console = Console(highlight=False, width=None if sys.stdout.isatty() else 1000)
     return _console
 
 
