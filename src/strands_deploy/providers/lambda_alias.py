@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, error_code, ignore_not_found
-from strands_deploy.aws.waiters import retry_while, update_in_progress, wait_function_ready
+from strands_deploy.aws.waiters import retry_while, update_in_progress
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.providers._common import function_name_of, require
+from strands_deploy.providers._common import function_name_of
 from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
 
 KEEP_VERSIONS = 3
@@ -31,8 +31,9 @@ class AliasProvider(Provider):
     replace_on: ClassVar[frozenset[str]] = frozenset({"function_name", "name"})
 
     def _publish(self, ctx: ProviderContext, address: str, function_name: str) -> str:
+        # No readiness poll here: the function's provider returns only once the function is Active
+        # with a successful last update, and a 409 meanwhile (someone else's update) is retried.
         lam = ctx.client("lambda")
-        wait_function_ready(ctx, address, function_name)
         ctx.progress(address, "publishing a version")
         resp = retry_while(
             ctx,
@@ -65,8 +66,8 @@ class AliasProvider(Provider):
             update_in_progress,
             timeout=300,
         )
-        arn = str(resp["AliasArn"])
-        return Created(arn, require(self.read(ctx, address, arn, props), address, f"alias {arn}"))
+        # outputs from the response: a read-back would spend the Lambda control-plane quota (15/s)
+        return Created(str(resp["AliasArn"]), _outputs(resp, function_name))
 
     def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
         function_name, alias = _split(physical_id)
@@ -75,12 +76,7 @@ class AliasProvider(Provider):
         )
         if resp is None:
             return None
-        return {
-            "arn": resp["AliasArn"],
-            "name": resp["Name"],
-            "version": str(resp["FunctionVersion"]),
-            "observed": {"name": resp["Name"], "function_name": function_name},
-        }
+        return _outputs(resp, function_name)
 
     def update(
         self,
@@ -94,7 +90,7 @@ class AliasProvider(Provider):
         lam = ctx.client("lambda")
         function_name, alias = _split(physical_id)
         version = self._publish(ctx, address, function_name)
-        retry_while(
+        resp = retry_while(
             ctx,
             address,
             "lambda:UpdateAlias",
@@ -105,7 +101,7 @@ class AliasProvider(Provider):
             timeout=300,
         )
         self._prune(ctx, address, function_name)
-        return require(self.read(ctx, address, physical_id, new), address, f"alias {physical_id}")
+        return _outputs(resp, function_name)
 
     def _prune(self, ctx: ProviderContext, address: str, function_name: str) -> None:
         """Delete published versions that no alias uses, except the newest KEEP_VERSIONS.
@@ -169,3 +165,13 @@ class AliasProvider(Provider):
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
         want = {**props, "function_name": function_name_of(str(props.get("function_name", "")))}
         return super().drift(want, live)
+
+
+def _outputs(resp: dict[str, Any], function_name: str) -> Outputs:
+    """Outputs from a GetAlias, CreateAlias or UpdateAlias response (the same shape)."""
+    return {
+        "arn": resp["AliasArn"],
+        "name": resp["Name"],
+        "version": str(resp["FunctionVersion"]),
+        "observed": {"name": resp["Name"], "function_name": function_name},
+    }

@@ -55,15 +55,13 @@ class FunctionUrlProvider(Provider):
         cors = cors_param(props.get("cors"))
         if cors:
             kwargs["Cors"] = cors
-        call(
+        resp = call(
             address, ctx.client("lambda"), "create_function_url_config", resource_name=function_name, **kwargs
         )
         if auth == "NONE":
             self._allow_public(ctx, address, function_name, qualifier)
-        physical_id = f"{function_name}:{qualifier}"
-        return Created(
-            physical_id, require(self.read(ctx, address, physical_id, props), address, physical_id)
-        )
+        # outputs from the response: a read-back would spend the Lambda control-plane quota (15/s)
+        return Created(f"{function_name}:{qualifier}", _outputs(resp, function_name, qualifier))
 
     def _allow_public(self, ctx: ProviderContext, address: str, function_name: str, qualifier: str) -> None:
         self._grant(
@@ -125,16 +123,7 @@ class FunctionUrlProvider(Provider):
         )
         if resp is None:
             return None
-        return {
-            "url": resp["FunctionUrl"],
-            "function_arn": resp["FunctionArn"],
-            "observed": {
-                "auth": resp.get("AuthType"),
-                "cors": resp.get("Cors") or None,
-                "qualifier": qualifier,
-                "function_name": function_name,
-            },
-        }
+        return _outputs(resp, function_name, qualifier)
 
     def update(
         self,
@@ -209,3 +198,17 @@ def _norm_cors(cors: dict[str, Any] | None) -> dict[str, Any]:
             value = sorted(str(v).lower() for v in value)
         out[key] = value
     return out
+
+
+def _outputs(resp: dict[str, Any], function_name: str, qualifier: str) -> Outputs:
+    """Outputs from a Get/Create/UpdateFunctionUrlConfig response (the same fields)."""
+    return {
+        "url": resp["FunctionUrl"],
+        "function_arn": resp["FunctionArn"],
+        "observed": {
+            "auth": resp.get("AuthType"),
+            "cors": resp.get("Cors") or None,
+            "qualifier": qualifier,
+            "function_name": function_name,
+        },
+    }
