@@ -45,8 +45,8 @@ def test_every_problem_reported_at_once(tmp_path: Path) -> None:
     assert "agents.support.memory" in text_all
     assert "did you mean 'url'?" in text_all
     assert "did you mean 'eu-west-1'?" in text_all
-    # the link is checked too even though the agent itself has errors? it is not valid, so only
-    # the structural errors are certain; every reported problem carries a line number
+    # (the agent itself is invalid, so its links are not checked in this run); every reported
+    # problem carries file:line:column
     assert all(p.where and p.where.count(":") >= 2 for p in found)
     assert len(found) >= 3
 
