@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from strands_deploy.errors import StrandsDeployError
@@ -104,3 +106,15 @@ def secret_value(ctx: ProviderContext, address: str, props: Props) -> str:
             fix="run `strands-deploy deploy`, which resolves `from_env`/`from_file` sources",
         )
     return str(ctx.secret_value(source))
+
+
+def policy_document(doc: Any) -> dict[str, Any]:
+    """An IAM policy document as IAM returns it (a dict, JSON text, or URL-encoded JSON) → dict."""
+    if isinstance(doc, dict):
+        return doc
+    text = str(doc)
+    try:
+        parsed: dict[str, Any] = json.loads(text)
+    except json.JSONDecodeError:
+        parsed = json.loads(urllib.parse.unquote(text))
+    return parsed

@@ -7,11 +7,18 @@ policy attachment and instance profile link is removed first, as IAM requires.
 from __future__ import annotations
 
 import json
-import urllib.parse
 from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
-from strands_deploy.providers._common import owned, require, tag_changes, tag_dict, tag_list, tags_of
+from strands_deploy.providers._common import (
+    owned,
+    policy_document,
+    require,
+    tag_changes,
+    tag_dict,
+    tag_list,
+    tags_of,
+)
 from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
 
 
@@ -20,17 +27,6 @@ def trust_policy(service: str) -> dict[str, Any]:
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
     }
-
-
-def _parse_document(doc: Any) -> dict[str, Any]:
-    if isinstance(doc, dict):
-        return doc
-    text = str(doc)
-    try:
-        parsed: dict[str, Any] = json.loads(text)
-    except json.JSONDecodeError:
-        parsed = json.loads(urllib.parse.unquote(text))
-    return parsed
 
 
 def trusted_service(doc: dict[str, Any]) -> str | None:
@@ -78,7 +74,7 @@ class RoleProvider(Provider):
         attached = self._attached(ctx, address, physical_id)
         if attached is None:
             return None
-        doc = _parse_document(role.get("AssumeRolePolicyDocument", {}))
+        doc = policy_document(role.get("AssumeRolePolicyDocument", {}))
         tags = tag_dict(role.get("Tags"))
         if not tags:
             listed = call_or_none(address, iam, "list_role_tags", RoleName=physical_id)

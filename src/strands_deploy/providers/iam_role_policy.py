@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import json
-import urllib.parse
 from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
-from strands_deploy.providers._common import require
+from strands_deploy.providers._common import policy_document, require
 from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
-
-
-def _document(doc: Any) -> dict[str, Any]:
-    if isinstance(doc, dict):
-        return doc
-    text = str(doc)
-    try:
-        parsed: dict[str, Any] = json.loads(text)
-    except json.JSONDecodeError:
-        parsed = json.loads(urllib.parse.unquote(text))
-    return parsed
 
 
 def _split(physical_id: str) -> tuple[str, str]:
@@ -60,7 +48,7 @@ class RolePolicyProvider(Provider):
             "observed": {
                 "role_name": resp["RoleName"],
                 "policy_name": resp["PolicyName"],
-                "document": _document(resp["PolicyDocument"]),
+                "document": policy_document(resp["PolicyDocument"]),
             },
         }
 
