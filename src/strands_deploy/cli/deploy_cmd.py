@@ -35,8 +35,7 @@ def command(
     """Create or update the environment's resources to match strands.yaml."""
     from strands_deploy import services as svc
     from strands_deploy.cli.confirm import confirm_or_fail, graceful_interrupt
-    from strands_deploy.cli.render import Progress, render_plan, render_result
-    from strands_deploy.engine.events import null_sink
+    from strands_deploy.cli.render import progress, render_plan, render_result
 
     services = svc.open_services(project_dir(ctx), env_name)
     services.concurrency = max(1, concurrency)
@@ -47,28 +46,19 @@ def command(
             render_plan(plan)  # type: ignore[arg-type]
         return confirm_or_fail(env_name, services.env.protect, yes, "deploy")
 
-    with graceful_interrupt(on_hard_exit=services.release_lock) as cancel:
-        if as_json:
-            outcome = svc.deploy(
-                services,
-                agents=list(agents) or None,
-                targets=list(targets) or None,
-                refresh=refresh,
-                sink=null_sink,
-                cancel=cancel,
-                confirm=confirm,
-            )
-        else:
-            with Progress("deploy") as progress:
-                outcome = svc.deploy(
-                    services,
-                    agents=list(agents) or None,
-                    targets=list(targets) or None,
-                    refresh=refresh,
-                    sink=progress,
-                    cancel=cancel,
-                    confirm=confirm,
-                )
+    with (
+        graceful_interrupt(on_hard_exit=services.release_lock) as cancel,
+        progress(not as_json, "deploy") as sink,
+    ):
+        outcome = svc.deploy(
+            services,
+            agents=list(agents) or None,
+            targets=list(targets) or None,
+            refresh=refresh,
+            sink=sink,
+            cancel=cancel,
+            confirm=confirm,
+        )
     if outcome is None:
         click.echo("Deploy cancelled; nothing changed.", err=True)
         sys.exit(1)

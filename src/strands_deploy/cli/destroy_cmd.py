@@ -17,8 +17,7 @@ def command(ctx: click.Context, env_name: str, yes: bool, as_json: bool) -> None
     """Delete every resource of the environment, in reverse dependency order."""
     from strands_deploy import services as svc
     from strands_deploy.cli.confirm import confirm_or_fail, graceful_interrupt
-    from strands_deploy.cli.render import Progress, render_result
-    from strands_deploy.engine.events import null_sink
+    from strands_deploy.cli.render import progress, render_result
 
     services = svc.open_services(project_dir(ctx), env_name)
     started = time.monotonic()
@@ -26,12 +25,11 @@ def command(ctx: click.Context, env_name: str, yes: bool, as_json: bool) -> None
     def confirm(addresses: list[str]) -> bool:
         return confirm_or_fail(env_name, services.env.protect, yes, "destroy")
 
-    with graceful_interrupt(on_hard_exit=services.release_lock) as cancel:
-        if as_json:
-            result = svc.destroy(services, sink=null_sink, cancel=cancel, confirm=confirm)
-        else:
-            with Progress("destroy") as progress:
-                result = svc.destroy(services, sink=progress, cancel=cancel, confirm=confirm)
+    with (
+        graceful_interrupt(on_hard_exit=services.release_lock) as cancel,
+        progress(not as_json, "destroy") as sink,
+    ):
+        result = svc.destroy(services, sink=sink, cancel=cancel, confirm=confirm)
     if result is None:
         click.echo("Destroy cancelled; nothing changed.", err=True)
         sys.exit(1)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from strands_deploy.cli.common import console, err_console
 
 if TYPE_CHECKING:
     from strands_deploy.engine.apply import ApplyResult
-    from strands_deploy.engine.events import Event
+    from strands_deploy.engine.events import Event, EventSink
     from strands_deploy.planning.plan import Plan
 
 COLORS = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red", "no-op": "dim"}
@@ -120,6 +121,13 @@ class Progress:
                 f"[dim]{row.get('message') or ''}[/dim]",
             )
         return table
+
+
+def progress(enabled: bool, title: str) -> AbstractContextManager[EventSink]:
+    """Live progress as the event sink, or a silent sink (for --json)."""
+    from strands_deploy.engine.events import null_sink
+
+    return Progress(title) if enabled else nullcontext(null_sink)
 
 
 def render_result(result: ApplyResult, verb: str, started: float) -> None:

@@ -22,11 +22,3 @@ EventSink = Callable[[Event], None]
 
 def null_sink(event: Event) -> None:
     return None
-
-
-class RecordingSink:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)

@@ -21,15 +21,6 @@ class Action(StrEnum):
     NOOP = "no-op"
 
 
-SYMBOLS = {
-    Action.CREATE: "+",
-    Action.UPDATE: "~",
-    Action.REPLACE: "-/+",
-    Action.DELETE: "-",
-    Action.NOOP: " ",
-}
-
-
 @dataclass
 class Change:
     address: str
