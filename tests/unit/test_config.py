@@ -92,7 +92,9 @@ def test_missing_entry_and_requirements_and_outside_path(tmp_path: Path) -> None
 def test_entry_symbol_and_syntax_checked(tmp_path: Path) -> None:
     text = "project: acme\nagents:\n  a: {path: agents/a, entry: agent.py:agnt}\n  b: {path: agents/b}\n"
     root = write_project(tmp_path, text, agents={"a": AGENT_PY, "b": "def broken(:\n"})
-    found = problems(root)
+    from strands_deploy.config.loader import code_problems
+
+    found = code_problems(load_project(root))  # the code is checked by plan/deploy/validate, not by loading
     assert any("defines no 'agnt'" in p.what and p.fix == "did you mean 'agent'?" for p in found)
     syntax = [p for p in found if "syntax error" in p.what]
     assert syntax and syntax[0].where and syntax[0].where.endswith("agent.py:1:12")

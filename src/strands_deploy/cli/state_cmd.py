@@ -26,24 +26,26 @@ def show(ctx: click.Context, env_name: str) -> None:
 @click.option("--force", is_flag=True, help="Release the lock even if its holder looks alive.")
 @click.pass_context
 def unlock(ctx: click.Context, env_name: str, force: bool) -> None:
-    """Release a lock left by a process that died."""
+    """Release a lock left by a process that died (or a damaged lock file)."""
     from strands_deploy.errors import StrandsDeployError
     from strands_deploy.services import open_services
-    from strands_deploy.state.backend import LocalFileBackend, pid_alive
 
     services = open_services(project_dir(ctx), env_name, start_local=False)
     backend = services.backend
-    assert isinstance(backend, LocalFileBackend)
     holder = backend.lock_info()
     if holder is None:
         console().print(f"Environment [bold]{env_name}[/bold] is not locked.")
         return
-    import socket
+    # a damaged lock file names no holder: nobody can be waiting on it, so it is released as is
+    if not force and holder.stale_reason() is None:
+        import socket
 
-    if not force and holder.host == socket.gethostname() and pid_alive(holder.pid):
+        here = holder.host == socket.gethostname()
         raise StrandsDeployError(
-            f"the lock is held by a running process: {holder.describe()}",
-            str(backend.lock_path),
+            f"the lock is held by a running process: {holder.describe()}"
+            if here
+            else f"the lock is held by {holder.describe()} on another machine (its process cannot be checked from here)",
+            str(getattr(backend, "lock_path", backend.location)),
             "wait for it to finish, or stop it; --force releases the lock anyway",
         )
     backend.unlock(force=True)

@@ -9,12 +9,12 @@ from strands_deploy.cli.common import console, print_json, project_dir
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable result.")
 @click.pass_context
 def command(ctx: click.Context, as_json: bool) -> None:
-    """Check strands.yaml (and discovered agents) and report every problem at once."""
-    from strands_deploy.config.loader import load_project
+    """Check strands.yaml, discovered agents and the agents' code; report every problem at once."""
+    from strands_deploy.config.loader import validate_project
     from strands_deploy.errors import ConfigError
 
     try:
-        project = load_project(project_dir(ctx))
+        project = validate_project(project_dir(ctx))
     except ConfigError as e:
         if as_json:
             print_json({"valid": False, "problems": [p.to_dict() for p in e.problems]})

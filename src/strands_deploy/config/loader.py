@@ -1,14 +1,24 @@
 """Load strands.yaml (+ discovered agents) into a validated :class:`Project`.
 
 Every problem is collected and reported at once, each with file:line:column and a suggestion
-where one fits; nothing here raises a traceback at the user.
+where one fits; nothing here raises a traceback at the user. The semantic checks (links,
+triggers, folders) also run on what validates of a configuration with schema errors, so one run
+shows every problem.
+
+``load_project`` reads configuration only: it checks that each agent's entry file exists but does
+not parse agent code, so commands that read what is deployed work while an agent's code is
+broken. :func:`code_problems` checks the code (syntax, entry symbol) where it matters: ``validate``,
+and before planning or deploying.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+import os
 import re
+import stat
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +54,8 @@ class Project:
     config: ProjectConfig
     agents: dict[str, AgentConfig]
     agent_files: dict[str, Path] = field(default_factory=dict)
+    # where each agent's `entry` is written (file:line:col), for code_problems' messages
+    entry_marks: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -127,10 +139,17 @@ def _pydantic_problems(
 
 
 def find_project_root(start: Path) -> Path:
-    start = start.resolve()
-    for d in (start, *start.parents):
-        if (d / CONFIG_FILE).exists():
-            return d
+    try:
+        start = Path(os.path.realpath(start))
+        for d in (start, *start.parents):
+            if (d / CONFIG_FILE).exists():
+                return d
+    except OSError as e:
+        raise StrandsDeployError(
+            f"cannot look for {CONFIG_FILE} in {start}: {e.strerror}",
+            str(start),
+            "pass an existing project folder with -C <folder>",
+        ) from None
     raise StrandsDeployError(
         f"no {CONFIG_FILE} in {start} or any parent folder",
         fix="run `strands-deploy init` to create a project, or pass -C <project folder>",
@@ -138,6 +157,36 @@ def find_project_root(start: Path) -> Path:
 
 
 def load_project(start: Path) -> Project:
+    """The validated project (configuration only: agent code is checked by :func:`code_problems`)."""
+    project, problems, _ = _load(start)
+    if problems:
+        raise ConfigError(sorted(problems, key=_problem_order))
+    return project
+
+
+def validate_project(start: Path) -> Project:
+    """Like :func:`load_project`, and also checks every agent's code: all problems in one ConfigError.
+
+    The code of agents whose configuration is (partly) invalid is checked too, as far as their
+    folder and entry file are known, so one run shows configuration and code problems together.
+    """
+    project, problems, unchecked = _load(start)
+    checkable = [
+        name
+        for name, agent in sorted(project.agents.items())
+        if name not in unchecked
+        and _inside(project.root / agent.path, project.root)
+        and _is_file(project.root / agent.path / agent.entry.partition(":")[0])
+    ]
+    problems = problems + code_problems(project, checkable)
+    if problems:
+        raise ConfigError(sorted(problems, key=_problem_order))
+    return project
+
+
+def _load(start: Path) -> tuple[Project, list[StrandsDeployError], set[str]]:
+    """The project (its config partial when there are problems), the problems, and the agents
+    whose `path` is invalid."""
     root = find_project_root(start)
     source = root / CONFIG_FILE
     problems: list[StrandsDeployError] = []
@@ -164,22 +213,31 @@ def load_project(start: Path) -> Project:
             )
         )
     config: ProjectConfig | None = None
+    unchecked: set[str] = set()  # agents whose `path` is invalid: their folder is not checked
     try:
         config = ProjectConfig.model_validate(raw)
     except ValidationError as e:
         problems.extend(_pydantic_problems(e, located))
 
-    partial = config or _partial_config(raw)
+    partial = config or _partial_config(raw, unchecked)
     agents: dict[str, AgentConfig] = dict(partial.agents)
     agent_files: dict[str, Path] = {name: source for name in agents}
     agent_marks: dict[str, Mark] = {name: located.where(("agents", name), key=True) for name in agents}
     # Discovered agents: agents/<folder>/strands.agent.yaml joins the project (monorepo use).
-    for file in sorted((root / "agents").glob(f"*/{AGENT_FILE}")) if (root / "agents").is_dir() else []:
+    for file in _discovered_agent_files(root):
         sub = _read_yaml(file, problems)
         data = sub.data or {}
         if not isinstance(data, dict):
             problems.append(StrandsDeployError(f"{AGENT_FILE} must be a mapping", f"{file}:1:1"))
             continue
+        for path, first, second in sub.duplicates:
+            problems.append(
+                StrandsDeployError(
+                    f"duplicate key {path[-1]!r} (first defined at line {first.line})",
+                    str(second),
+                    "remove or rename one of them",
+                )
+            )
         try:
             agent = AgentFileConfig.model_validate(data)
         except ValidationError as e:
@@ -187,7 +245,7 @@ def load_project(start: Path) -> Project:
             continue
         name = agent.name or file.parent.name
         rel = (
-            (file.parent / agent.path).resolve().relative_to(root).as_posix()
+            Path(os.path.realpath(file.parent / agent.path)).relative_to(os.path.realpath(root)).as_posix()
             if _inside(file.parent / agent.path, root)
             else agent.path
         )
@@ -206,11 +264,38 @@ def load_project(start: Path) -> Project:
         agent_files[name] = file
         agent_marks[name] = Mark(str(file), 1, 1)
 
-    problems.extend(_semantic_problems(root, partial, agents, agent_marks, located))
-    if problems:
-        raise ConfigError(sorted(problems, key=_problem_order))
-    assert config is not None
-    return Project(root=root, source=source, config=config, agents=agents, agent_files=agent_files)
+    problems.extend(_semantic_problems(root, partial, agents, agent_marks, located, unchecked))
+    entry_marks = {
+        name: str(located.where(("agents", name, "entry")) if name in partial.agents else agent_marks[name])
+        for name in agents
+    }
+    project = Project(
+        root=root,
+        source=source,
+        config=config or partial,
+        agents=agents,
+        agent_files=agent_files,
+        entry_marks=entry_marks,
+    )
+    return project, problems, unchecked
+
+
+def _discovered_agent_files(root: Path) -> list[Path]:
+    """agents/<folder>/strands.agent.yaml, one level deep (a symlink loop is simply not a folder)."""
+    found: list[Path] = []
+    try:
+        with os.scandir(root / "agents") as entries:
+            names = sorted(e.name for e in entries)
+    except OSError:  # no agents/ folder (or not a folder)
+        return found
+    for name in names:
+        file = root / "agents" / name / AGENT_FILE
+        try:
+            if os.path.isfile(file):
+                found.append(file)
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def _problem_order(p: StrandsDeployError) -> tuple[str, int, int]:
@@ -220,17 +305,61 @@ def _problem_order(p: StrandsDeployError) -> tuple[str, int, int]:
     return (p.where or "", 0, 0)
 
 
-def _partial_config(raw: dict[str, Any]) -> ProjectConfig:
-    """What validates of a configuration that has errors, so semantic checks still run on it."""
+def _salvage(model: type[BaseModel], value: Any) -> tuple[BaseModel | None, set[str]]:
+    """What validates of one item: the model with its invalid fields left at their defaults, and
+    the names of those fields. None when even that fails (the item is not a mapping, or a
+    required field is missing or invalid)."""
+    if not isinstance(value, dict):
+        return None, set()
+    data = dict(value)
+    dropped: set[str] = set()
+    for _ in range(len(data) + 1):
+        try:
+            return model.model_validate(data), dropped
+        except ValidationError as e:
+            bad = {str(err["loc"][0]) for err in e.errors() if err["loc"]} & set(data)
+            if not bad:
+                break
+            dropped |= bad
+            for key in bad:
+                del data[key]
+    return None, dropped
 
-    def valid(model: type[BaseModel], items: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, value in (items or {}).items() if isinstance(items, dict) else []:
-            try:
-                out[str(name)] = model.model_validate(value)
-            except ValidationError:
-                continue
-        return out
+
+def _partial_config(raw: dict[str, Any], unchecked: set[str]) -> ProjectConfig:
+    """What validates of a configuration that has errors, so semantic checks still run on it.
+
+    An agent with an invalid field keeps its valid ones (its links and trigger are still checked);
+    an agent whose `path` is invalid is checked with a placeholder path and named in
+    ``unchecked`` so that its folder is not. A resource that fails keeps its name (links to it are
+    not reported as unknown) with what validates of it.
+    """
+    agents: dict[str, AgentConfig] = {}
+    raw_agents = raw.get("agents")
+    for name, value in raw_agents.items() if isinstance(raw_agents, dict) else []:
+        agent, dropped = _salvage(AgentConfig, value)
+        if agent is None and isinstance(value, dict):
+            agent, dropped = _salvage(AgentConfig, {**value, "path": "."})
+            dropped.add("path")
+        if isinstance(agent, AgentConfig):
+            agents[str(name)] = agent
+            if "path" in dropped:
+                unchecked.add(str(name))
+    resources: dict[str, ResourceConfig] = {}
+    raw_resources = raw.get("resources")
+    for name, value in raw_resources.items() if isinstance(raw_resources, dict) else []:
+        resource, _ = _salvage(ResourceConfig, value)
+        if not isinstance(resource, ResourceConfig):
+            kind = value.get("type") if isinstance(value, dict) else None
+            # declared, but not valid: kept by name (its own problem is reported by the schema)
+            resource = ResourceConfig.model_construct(type=kind if isinstance(kind, str) else "?")
+        resources[str(name)] = resource
+    environments: dict[str, EnvironmentConfig] = {}
+    raw_envs = raw.get("environments")
+    for name, value in raw_envs.items() if isinstance(raw_envs, dict) else []:
+        env, _ = _salvage(EnvironmentConfig, value)
+        if isinstance(env, EnvironmentConfig):
+            environments[str(name)] = env
 
     region = raw.get("region") if isinstance(raw.get("region"), str) else "us-east-1"
     return ProjectConfig.model_construct(
@@ -238,34 +367,100 @@ def _partial_config(raw: dict[str, Any]) -> ProjectConfig:
         region=region,
         defaults=Defaults(),  # type: ignore[call-arg]
         tags={},
-        agents=valid(AgentConfig, raw.get("agents")),
-        resources=valid(ResourceConfig, raw.get("resources")),
-        environments=valid(EnvironmentConfig, raw.get("environments")),
+        agents=agents,
+        resources=resources,
+        environments=environments,
     )
 
 
-def _read_yaml(path: Path, problems: list[StrandsDeployError] | None = None) -> Located:
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def read_text_file(path: Path, what: str = "") -> str:
+    """A UTF-8 text file's content, or a StrandsDeployError naming the file (and line) saying why not.
+
+    Never blocks on a FIFO or a device: only a regular file is read. ``what`` names the kind of
+    file in messages ("entry file").
+    """
+    label = f"{what} {path.name}" if what else path.name
     try:
-        text = path.read_text()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as e:
         raise StrandsDeployError(
-            f"cannot read {path.name}: {e.strerror}", str(path), "check the file's permissions"
+            f"cannot read {label}: {e.strerror}",
+            str(path),
+            "check the file's name and permissions",
         ) from None
     try:
-        return load_located(text, str(path))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise StrandsDeployError(
+                    f"{label} is not a regular file", str(path), "replace it with a text file"
+                )
+            raw = fh.read()
+    except OSError as e:
+        raise StrandsDeployError(
+            f"cannot read {label}: {e.strerror}", str(path), "check the file's permissions"
+        ) from None
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            raise StrandsDeployError(
+                f"{label} is not UTF-8 text (it looks like {encoding})",
+                f"{path}:1:1",
+                "save it as UTF-8",
+            )
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line, col = _byte_position(raw, nul)
+        raise StrandsDeployError(
+            f"{label} contains a NUL byte (is it a text file?)",
+            f"{path}:{line}:{col}",
+            "remove the NUL bytes, or save the file as UTF-8 text",
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line, col = _byte_position(raw, e.start)
+        raise StrandsDeployError(
+            f"{label} is not UTF-8 text (invalid byte 0x{raw[e.start]:02x})",
+            f"{path}:{line}:{col}",
+            "save it as UTF-8",
+        ) from None
+
+
+def _byte_position(raw: bytes, index: int) -> tuple[int, int]:
+    line = raw.count(b"\n", 0, index) + 1
+    return line, index - (raw.rfind(b"\n", 0, index) + 1) + 1
+
+
+def _read_yaml(path: Path, problems: list[StrandsDeployError] | None = None) -> Located:
+    """The file's YAML with positions; a problem (unreadable, not UTF-8, bad YAML) is appended to
+    ``problems`` (then the file reads as empty), or raised as a ConfigError without a list."""
+    try:
+        return load_located(read_text_file(path), str(path))
     except YamlSyntaxError as e:
-        err = StrandsDeployError(e.problem, str(e.mark), "fix the YAML syntax (indentation, quotes, colons)")
-        if problems is None:
-            raise ConfigError([err]) from None
-        problems.append(err)
-        return Located({}, str(path))
+        err = StrandsDeployError(
+            e.problem, str(e.mark), e.fix or "fix the YAML syntax (indentation, quotes, colons)"
+        )
+    except StrandsDeployError as e:
+        err = e
+    if problems is None:
+        raise ConfigError([err]) from None
+    problems.append(err)
+    return Located({}, str(path))
 
 
 def _inside(path: Path, root: Path) -> bool:
+    # os.path.realpath, not Path.resolve: a symlink loop resolves to itself instead of raising
     try:
-        path.resolve().relative_to(root.resolve())
+        Path(os.path.realpath(path)).relative_to(os.path.realpath(root))
         return True
-    except ValueError:
+    except (ValueError, OSError):
         return False
 
 
@@ -275,6 +470,7 @@ def _semantic_problems(
     agents: dict[str, AgentConfig],
     agent_marks: dict[str, Mark],
     located: Located,
+    unchecked: Collection[str] = (),
 ) -> list[StrandsDeployError]:
     problems: list[StrandsDeployError] = []
 
@@ -307,46 +503,8 @@ def _semantic_problems(
                     "use lowercase letters, digits and '-', starting with a letter (at most 40 characters)",
                 )
             )
-        folder = root / agent.path
-        if not _inside(folder, root):
-            problems.append(
-                StrandsDeployError(
-                    f"agent {name!r}: path {agent.path!r} is outside the project folder",
-                    field_at("path"),
-                    "keep agent code inside the project (e.g. agents/<name>)",
-                )
-            )
-            continue
-        if not folder.is_dir():
-            problems.append(
-                StrandsDeployError(
-                    f"agent {name!r}: folder {agent.path!r} does not exist",
-                    field_at("path"),
-                    f"create {agent.path}/ with an agent.py, or fix `path`",
-                )
-            )
-            continue
-        file, _, symbol = agent.entry.partition(":")
-        entry_file = folder / file
-        if not entry_file.is_file():
-            problems.append(
-                StrandsDeployError(
-                    f"agent {name!r}: entry file {agent.path}/{file} does not exist",
-                    field_at("entry"),
-                    "fix `entry` (file.py:name) or create the file",
-                )
-            )
-        else:
-            problems.extend(_check_entry(entry_file, symbol, name, field_at("entry")))
-        req = folder / agent.requirements
-        if not req.is_file():
-            problems.append(
-                StrandsDeployError(
-                    f"agent {name!r}: requirements file {agent.path}/{agent.requirements} does not exist",
-                    where,
-                    f"create {agent.path}/{agent.requirements} listing strands-agents (and any other packages)",
-                )
-            )
+        if name not in unchecked:
+            problems.extend(_folder_problems(root, name, agent, where, field_at))
         for i, link in enumerate(agent.link):
             if link not in resources:
                 problems.append(
@@ -366,7 +524,7 @@ def _semantic_problems(
                         _suggest(agent.trigger, set(resources), "declare a queue under `resources:`"),
                     )
                 )
-            elif res.type != "queue":
+            elif res.type != "queue" and res.type in _RESOURCE_TYPES:
                 problems.append(
                     StrandsDeployError(
                         f"agent {name!r}: trigger {agent.trigger!r} is a {res.type}, not a queue",
@@ -387,7 +545,7 @@ def _semantic_problems(
                     "use 1-16 lowercase letters, digits and '-', starting with a letter",
                 )
             )
-        if env.model_script and not (root / env.model_script).is_file():
+        if env.model_script and not _is_file(root / env.model_script):
             problems.append(
                 StrandsDeployError(
                     f"environment {env_name!r}: model_script {env.model_script!r} does not exist",
@@ -399,10 +557,125 @@ def _semantic_problems(
     return problems
 
 
+_RESOURCE_TYPES = frozenset(("table", "bucket", "queue", "topic", "secret", "parameter"))
+
+
+def _folder_problems(
+    root: Path, name: str, agent: AgentConfig, where: str, field_at: Any
+) -> list[StrandsDeployError]:
+    """The agent's folder, entry file and requirements file exist (nothing here parses code)."""
+    folder = root / agent.path
+    if not _inside(folder, root):
+        return [
+            StrandsDeployError(
+                f"agent {name!r}: path {agent.path!r} is outside the project folder",
+                field_at("path"),
+                "keep agent code inside the project (e.g. agents/<name>)",
+            )
+        ]
+    try:
+        is_dir = folder.is_dir()
+    except OSError as e:  # a name too long, a symlink loop...
+        return [
+            StrandsDeployError(
+                f"agent {name!r}: cannot use folder {agent.path!r}: {e.strerror}",
+                field_at("path"),
+                "fix `path`",
+            )
+        ]
+    if not is_dir:
+        return [
+            StrandsDeployError(
+                f"agent {name!r}: folder {agent.path!r} does not exist",
+                field_at("path"),
+                f"create {agent.path}/ with an agent.py, or fix `path`",
+            )
+        ]
+    problems: list[StrandsDeployError] = []
+    file = agent.entry.partition(":")[0]
+    if not _is_file(folder / file):
+        problems.append(
+            StrandsDeployError(
+                f"agent {name!r}: entry file {agent.path}/{file} does not exist",
+                field_at("entry"),
+                "fix `entry` (file.py:name) or create the file",
+            )
+        )
+    if not _is_file(folder / agent.requirements):
+        problems.append(
+            StrandsDeployError(
+                f"agent {name!r}: requirements file {agent.path}/{agent.requirements} does not exist",
+                where,
+                f"create {agent.path}/{agent.requirements} listing strands-agents (and any other packages)",
+            )
+        )
+    return problems
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def code_problems(project: Project, agents: list[str] | None = None) -> list[StrandsDeployError]:
+    """Problems in the agents' code (all of them, or those named): an entry file that is missing,
+    unreadable or not UTF-8, a syntax error, no such entry symbol. Empty when the code is fine.
+
+    Kept out of :func:`load_project` so that commands reading what is deployed work while an
+    agent's code is broken; ``validate``, ``plan`` and ``deploy`` call this.
+    """
+    problems: list[StrandsDeployError] = []
+    for name in agents if agents is not None else sorted(project.agents):
+        agent = project.agents.get(name)
+        if agent is None:
+            problems.append(
+                StrandsDeployError(
+                    f"unknown agent {name!r}",
+                    str(project.source),
+                    _suggest(name, set(project.agents), "check the agent names in strands.yaml"),
+                )
+            )
+            continue
+        file, _, symbol = agent.entry.partition(":")
+        entry_file = project.root / agent.path / file
+        where = project.entry_marks.get(name) or str(project.agent_files.get(name, project.source))
+        if not _is_file(entry_file):
+            problems.append(
+                StrandsDeployError(
+                    f"agent {name!r}: entry file {agent.path}/{file} does not exist",
+                    where,
+                    "fix `entry` (file.py:name) or create the file",
+                )
+            )
+            continue
+        problems.extend(_check_entry(entry_file, symbol, name, where))
+    return problems
+
+
 def _check_entry(entry_file: Path, symbol: str, agent: str, where: str) -> list[StrandsDeployError]:
     try:
-        tree = ast.parse(entry_file.read_text(), filename=str(entry_file))
-    except SyntaxError as e:
+        source = read_text_file(entry_file, "entry file")
+    except StrandsDeployError as e:
+        return [StrandsDeployError(f"agent {agent!r}: {e.what}", e.where, e.fix)]
+    try:
+        tree = ast.parse(source, filename=str(entry_file))
+    except RecursionError:
+        return [
+            StrandsDeployError(
+                f"agent {agent!r}: {entry_file.name} is nested too deeply to parse",
+                str(entry_file),
+                "simplify the deeply nested expression",
+            )
+        ]
+    except (SyntaxError, ValueError) as e:
+        if not isinstance(e, SyntaxError):
+            return [
+                StrandsDeployError(
+                    f"agent {agent!r}: {entry_file.name}: {e}", str(entry_file), "fix the file"
+                )
+            ]
         return [
             StrandsDeployError(
                 f"agent {agent!r}: syntax error in {entry_file.name}: {e.msg}",

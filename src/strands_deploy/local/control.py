@@ -29,6 +29,7 @@ from typing import Any
 
 from strands_deploy.errors import StrandsDeployError
 from strands_deploy.local import settings
+from strands_deploy.process import pid_alive
 
 DEFAULT_PORT = 4566
 START_TIMEOUT = 60.0
@@ -54,16 +55,7 @@ def _pid_alive(pid: int) -> bool:
     child = _children.get(pid)
     if child is not None:
         return child.poll() is None  # also reaps it, so it is not left a zombie
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped by its parent) counts as gone
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1] != "Z"
-    except (OSError, IndexError):
-        return True
+    return pid_alive(pid)  # a zombie (exited, not yet reaped by its parent) counts as gone
 
 
 def _cmdline(pid: int) -> str | None:

@@ -47,6 +47,7 @@ from strands_deploy.local.lambda_invoke import MAX_PAYLOAD, LocalLambda
 from strands_deploy.local.settings import ConfigReader, read_json, write_json_atomic
 from strands_deploy.local.urls import EXECUTE_API_PREFIX, FUNCTION_URL_PREFIX, UrlRouter
 from strands_deploy.local.workers import Throttled
+from strands_deploy.process import pid_alive
 
 log = logging.getLogger("strands_deploy.local.server")
 
@@ -374,23 +375,13 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _check_existing(state_dir: Path) -> None:
     """Refuse to start twice for one state dir; replace a stale endpoint.json."""
     existing = read_json(state_dir / settings.ENDPOINT_FILE)
     if not existing:
         return
     pid = int(existing.get("pid") or 0)
-    if pid and pid != os.getpid() and _pid_alive(pid):
+    if pid and pid != os.getpid() and pid_alive(pid):
         import urllib.request
 
         try:

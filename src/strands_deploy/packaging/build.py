@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.packaging.hashing import ADAPTER, ADAPTER_NAME, iter_code_files
+from strands_deploy.packaging.hashing import ADAPTER, ADAPTER_NAME, iter_code_files, read_code_file
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -53,8 +53,9 @@ def build_code_zip(project_dir: Path, code_path: str, code_hash: str, cache_dir:
         os.close(fd)
         try:
             with zipfile.ZipFile(tmp, "w") as zf:
+                # the same walker as code_hash: the zip holds exactly the files the hash covers
                 for rel, path in iter_code_files(root):
-                    _add(zf, rel, path.read_bytes())
+                    _add(zf, rel, read_code_file(path))
                 _add(zf, ADAPTER_NAME, ADAPTER.read_bytes())
             os.replace(tmp, out)
         finally:

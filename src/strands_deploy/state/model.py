@@ -6,6 +6,10 @@ Invariants:
 - A resource appears in ``resources`` only once its create call returned; an operation in flight
   is in ``pending`` (written before the AWS call), so a crash leaves a record of what may exist.
 - No secret value is ever stored: secrets' properties hold only their source and fingerprint.
+- A state is bound to the project, account and region it describes (``None`` in files written
+  before the binding existed); whoever reads it compares them with the configuration.
+- ``from_dict`` accepts only well-formed documents: anything else raises :class:`MalformedState`
+  naming the field, never a KeyError or TypeError from deep inside.
 """
 
 from __future__ import annotations
@@ -20,8 +24,64 @@ from strands_deploy import __version__
 STATE_VERSION = 1
 
 
+class MalformedState(ValueError):
+    """The document is not a state of this format; ``problem`` says which field and why."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(problem)
+
+
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _kind(value: Any) -> str:
+    """How a JSON value reads in a message: 'a list', 'null', 'a string'..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+# Explicit checks rather than a schema library: they cost microseconds per record, so a state of
+# thousands of resources still loads in a few milliseconds beyond json.loads itself.
+def _str(d: dict[str, Any], key: str, where: str, *, optional: bool = False, default: Any = None) -> Any:
+    if key not in d:
+        if optional:
+            return default
+        raise MalformedState(f"{where} has no `{key}`")
+    value = d[key]
+    if isinstance(value, str) or (optional and value is None):
+        return value
+    raise MalformedState(f"{where}: `{key}` is {_kind(value)}, expected a string")
+
+
+def _obj(d: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = d.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedState(f"{where}: `{key}` is {_kind(value)}, expected an object")
+    return value
+
+
+def _str_list(d: dict[str, Any], key: str, where: str) -> list[str]:
+    value = d.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise MalformedState(f"{where}: `{key}` must be a list of strings")
+    return list(value)
 
 
 @dataclass
@@ -48,16 +108,18 @@ class ResourceState:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ResourceState:
+    def from_dict(cls, d: dict[str, Any], where: str = "a resource record") -> ResourceState:
+        if not isinstance(d, dict):
+            raise MalformedState(f"{where} is {_kind(d)}, expected an object")
         return cls(
-            type=d["type"],
-            physical_id=d["physical_id"],
-            inputs=d.get("inputs", {}),
-            outputs=d.get("outputs", {}),
-            dependencies=list(d.get("dependencies", [])),
-            agent=d.get("agent"),
-            status=d.get("status", "ok"),
-            updated_at=d.get("updated_at", ""),
+            type=_str(d, "type", where),
+            physical_id=_str(d, "physical_id", where),
+            inputs=_obj(d, "inputs", where),
+            outputs=_obj(d, "outputs", where),
+            dependencies=_str_list(d, "dependencies", where),
+            agent=_str(d, "agent", where, optional=True),
+            status=_str(d, "status", where, optional=True) or "ok",
+            updated_at=_str(d, "updated_at", where, optional=True) or "",
         )
 
 
@@ -87,17 +149,19 @@ class PendingOperation:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> PendingOperation:
+    def from_dict(cls, d: dict[str, Any], where: str = "a pending operation") -> PendingOperation:
+        if not isinstance(d, dict):
+            raise MalformedState(f"{where} is {_kind(d)}, expected an object")
         return cls(
-            id=d["id"],
-            address=d["address"],
-            type=d["type"],
-            action=d["action"],
-            inputs=d.get("inputs") or {},
-            physical_id=d.get("physical_id"),
-            started_at=d.get("started_at", ""),
-            agent=d.get("agent"),
-            dependencies=list(d.get("dependencies") or []),
+            id=_str(d, "id", where),
+            address=_str(d, "address", where),
+            type=_str(d, "type", where),
+            action=_str(d, "action", where),
+            inputs=_obj(d, "inputs", where),
+            physical_id=_str(d, "physical_id", where, optional=True),
+            started_at=_str(d, "started_at", where, optional=True) or "",
+            agent=_str(d, "agent", where, optional=True),
+            dependencies=_str_list(d, "dependencies", where),
         )
 
 
@@ -110,28 +174,73 @@ class State:
     tool_version: str = __version__
     resources: dict[str, ResourceState] = field(default_factory=dict)
     pending: dict[str, PendingOperation] = field(default_factory=dict)
+    # what this state describes: checked against the configuration by whoever reads it
+    project: str | None = None
+    account: str | None = None
+    region: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "tool_version": __version__,
             "environment": self.environment,
+            "project": self.project,
+            "account": self.account,
+            "region": self.region,
             "lineage": self.lineage,
             "serial": self.serial,
             "resources": {a: r.to_dict() for a, r in sorted(self.resources.items())},
             "pending": [p.to_dict() for p in self.pending.values()],
         }
 
+    @staticmethod
+    def version_of(d: Any) -> int:
+        """The format version of a state document (checked before anything else is read)."""
+        if not isinstance(d, dict):
+            raise MalformedState(f"the top level is {_kind(d)}, expected an object")
+        if "version" not in d:
+            raise MalformedState("it has no `version` field")
+        version = d["version"]
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise MalformedState(
+                f"the `version` field is invalid ({version!r}; expected a whole number such as 1)"
+            )
+        return version
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> State:
+        version = cls.version_of(d)
+        serial = d.get("serial")
+        if isinstance(serial, bool) or not isinstance(serial, int) or serial < 0:
+            shown = "missing" if "serial" not in d else repr(serial)
+            raise MalformedState(f"the `serial` field is invalid ({shown}; expected a whole number >= 0)")
+        lineage = _str(d, "lineage", "the state")
+        if not lineage:
+            raise MalformedState("the `lineage` field is empty")
+        raw_resources = d.get("resources", {})
+        if not isinstance(raw_resources, dict):
+            raise MalformedState(
+                f"`resources` is {_kind(raw_resources)}, expected an object (address → record)"
+            )
+        raw_pending = d.get("pending", [])
+        if not isinstance(raw_pending, list):
+            raise MalformedState(f"`pending` is {_kind(raw_pending)}, expected a list")
+        resources = {a: ResourceState.from_dict(r, f"resource {a!r}") for a, r in raw_resources.items()}
+        pending: dict[str, PendingOperation] = {}
+        for i, p in enumerate(raw_pending):
+            op = PendingOperation.from_dict(p, f"pending operation #{i + 1}")
+            pending[op.id] = op
         return cls(
-            environment=d["environment"],
-            lineage=d["lineage"],
-            serial=int(d["serial"]),
-            version=int(d.get("version", STATE_VERSION)),
-            tool_version=d.get("tool_version", ""),
-            resources={a: ResourceState.from_dict(r) for a, r in d.get("resources", {}).items()},
-            pending={p["id"]: PendingOperation.from_dict(p) for p in d.get("pending", [])},
+            environment=_str(d, "environment", "the state"),
+            lineage=lineage,
+            serial=serial,
+            version=version,
+            tool_version=_str(d, "tool_version", "the state", optional=True) or "",
+            resources=resources,
+            pending=pending,
+            project=_str(d, "project", "the state", optional=True),
+            account=_str(d, "account", "the state", optional=True),
+            region=_str(d, "region", "the state", optional=True),
         )
 
     def copy(self) -> State:

@@ -55,11 +55,25 @@ def check(proc: Any, *needles: str) -> None:
         ("project: bad\nagents:\n  bot: {path: agents/bot, trigger: nothing}\n", ["trigger 'nothing'"]),
         ("", ["missing required key 'project'"]),
         ("- just\n- a list\n", ["must be a mapping"]),
+        (
+            "project: bad\nagents:\n  bot: {path: agents/bot, description: !Sub x}\n",
+            ["unsupported YAML tag '!Sub'", "strands.yaml:3:40"],
+        ),
+        (
+            "project: bad\nagents:\n  bot: {path: agents/bot, description: !!python/object/apply:os.system [ls]}\n",
+            ["unsupported YAML tag '!!python/object/apply:os.system'"],
+        ),
+        (
+            "project: bad\nx0: &x0 [a, a, a, a, a, a, a, a, a]\n"
+            + "".join(f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 9)}]\n" for i in range(1, 9)),
+            ["alias bomb"],
+        ),
+        ("project: bad\nregion: \udce9\n", ["strands.yaml is not UTF-8 text", "strands.yaml:2:9"]),
     ],
 )
 def test_bad_configs(tmp_path: Path, cli_factory: Any, yaml_text: str, needles: list[str]) -> None:
     root = write_project(tmp_path / "p", BASE, agents={"bot": AGENT}, requirements="")
-    (root / "strands.yaml").write_text(yaml_text)
+    (root / "strands.yaml").write_bytes(yaml_text.encode("utf-8", "surrogateescape"))
     check(cli_factory(root)("plan"), *needles)
     assert not (root / ".strands").exists()  # nothing was written
 
@@ -82,6 +96,21 @@ def test_bad_state_files(tmp_path: Path, cli_factory: Any) -> None:
     state.write_text(json.dumps(newer))
     check(cli_factory(root)("deploy", "--env", "dev"), "newer strands-deploy", "upgrade strands-deploy")
     assert json.loads(state.read_text()) == newer  # untouched
+    for data, needle in (
+        (
+            b'{"version": "1", "environment": "dev", "lineage": "x", "serial": 3}',
+            "`version` field is invalid",
+        ),
+        (b"[]", "the top level is a list"),
+        (
+            b'{"version": 1, "environment": "dev", "lineage": "x", "serial": 1e400}',
+            "`serial` field is invalid",
+        ),
+        (json.dumps(newer).encode("utf-16"), "not UTF-8 text"),
+    ):
+        state.write_bytes(data)
+        check(cli_factory(root)("list", "--env", "dev"), needle, "dev.json", "restore")
+        assert state.read_bytes() == data  # untouched
     if os.geteuid() != 0:  # root reads everything
         state.chmod(0)
         check(cli_factory(root)("list", "--env", "dev"), "cannot read the state file")
@@ -105,3 +134,23 @@ def test_unknown_environment_and_agent(tmp_path: Path, cli_factory: Any) -> None
     root = write_project(tmp_path / "p", BASE, agents={"bot": AGENT}, requirements="")
     check(cli_factory(root)("plan", "--env", "dve"), "unknown environment 'dve'", "did you mean 'dev'?")
     check(cli_factory(root)("describe", "agent.bot.functon"), "no resource 'agent.bot.functon'")
+
+
+def test_read_only_commands_work_while_agent_code_is_broken(tmp_path: Path, cli_factory: Any) -> None:
+    root = write_project(tmp_path / "p", BASE, agents={"bot": "def broken(:\n"}, requirements="")
+    cli = cli_factory(root)
+    listed = cli("list", "--env", "dev")
+    assert listed.returncode == 0, listed.stderr
+    check(cli("validate"), "syntax error in agent.py", "agents/bot/agent.py:1:12")
+
+
+def test_a_damaged_lock_is_released_by_state_unlock(tmp_path: Path, cli_factory: Any) -> None:
+    root = write_project(tmp_path / "p", BASE, agents={"bot": AGENT}, requirements="")
+    lock = root / ".strands/state/dev.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("")
+    cli = cli_factory(root)
+    check(cli("deploy", "--env", "dev"), "a damaged lock file (empty)", "state unlock --env dev")
+    unlocked = cli("state", "unlock", "--env", "dev")
+    assert unlocked.returncode == 0 and "Released" in unlocked.stdout, unlocked.stderr
+    assert not lock.exists()
