@@ -7,14 +7,21 @@ from strands_deploy.config.loader import load_project
 from strands_deploy.planning.plan import Action, make_plan
 from strands_deploy.state.model import ResourceState, State
 from strands_deploy.synth import synthesize
-from strands_deploy.synth.graph import UNKNOWN, Graph, Ref, resolve
+from strands_deploy.synth.graph import Graph, Ref, resolve
 from strands_deploy.synth.naming import physical_name
 from tests.helpers import BASIC, write_project
 
 
 def graph_for(root: Path, env: str = "dev") -> Graph:
     project = load_project(root)
-    return synthesize(project, env, target="aws", account="111122223333", secret_value=lambda s: "v")
+    return synthesize(
+        project,
+        env,
+        target="aws",
+        account="111122223333",
+        secret_value=lambda s: "v",
+        fingerprint_key=b"k" * 32,
+    )
 
 
 def test_addresses_and_names(tmp_path: Path) -> None:
@@ -112,7 +119,8 @@ def test_code_change_updates_function_and_alias_only(tmp_path: Path) -> None:
     assert set(changed) == {"agent.support.function", "agent.support.alias"}
     assert changed["agent.support.function"].action == Action.UPDATE
     assert list(changed["agent.support.function"].diff) == ["code"]
-    assert changed["agent.support.alias"].diff["revision"][1] is UNKNOWN
+    # known only after apply: the plan keeps the reference for the engine to fill
+    assert changed["agent.support.alias"].diff["revision"][1] == Ref("agent.support.function", "revision")
 
 
 def test_replace_and_delete_and_drift(tmp_path: Path) -> None:
@@ -146,7 +154,14 @@ def test_plan_json_has_no_secret(tmp_path: Path) -> None:
     text = "project: acme\nresources:\n  key: {type: secret, from_env: API_KEY}\n"
     root = write_project(tmp_path, text, agents={})
     project = load_project(root)
-    g = synthesize(project, "dev", target="aws", account="1", secret_value=lambda s: "CANARY-s3cr3t")
+    g = synthesize(
+        project,
+        "dev",
+        target="aws",
+        account="1",
+        secret_value=lambda s: "CANARY-s3cr3t",
+        fingerprint_key=b"k" * 32,
+    )
     import json
 
     assert "CANARY" not in json.dumps(make_plan(g, State(environment="dev")).to_json())

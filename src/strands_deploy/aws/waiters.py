@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from strands_deploy.aws.errors import (
     call,
@@ -22,10 +22,22 @@ from strands_deploy.aws.errors import (
 )
 from strands_deploy.errors import StrandsDeployError
 
-if TYPE_CHECKING:
-    from strands_deploy.providers.base import ProviderContext
-
 T = TypeVar("T")
+
+
+class WaitContext(Protocol):
+    """What the waits use of a provider context (``providers.base.ProviderContext`` is one): typed
+    here so aws/ does not import the layer above it."""
+
+    @property
+    def progress(self) -> Callable[[str, str], None]: ...
+    @property
+    def sleep(self) -> Callable[[float], None]: ...
+
+    # (service: Any): an overloaded ``client`` of any set of services matches; the waits pass the
+    # client to ``call`` only
+    def client(self, service: Any) -> Any: ...
+
 
 # IAM is eventually consistent: a new role (or a new policy on it) takes a few seconds, rarely more
 # than a minute, to be usable by Lambda.
@@ -45,7 +57,7 @@ def backoff(total: float, initial: float = 0.5, maximum: float = 8.0) -> Iterato
 
 
 def poll(
-    ctx: ProviderContext,
+    ctx: WaitContext,
     address: str,
     check: Callable[[], T | None],
     *,
@@ -74,7 +86,7 @@ def poll(
 
 
 def retry_while(
-    ctx: ProviderContext,
+    ctx: WaitContext,
     address: str,
     action: str,
     fn: Callable[[], T],
@@ -130,7 +142,7 @@ def role_or_update_pending(err: BaseException) -> bool:
 
 
 def wait_function_ready(
-    ctx: ProviderContext, address: str, function_name: str, *, timeout: float = 600.0
+    ctx: WaitContext, address: str, function_name: str, *, timeout: float = 600.0
 ) -> dict[str, Any]:
     """Wait until the function is State=Active and LastUpdateStatus=Successful; return its config.
 
@@ -177,7 +189,7 @@ def wait_function_ready(
 
 
 def wait_table_active(
-    ctx: ProviderContext, address: str, table_name: str, *, timeout: float = 600.0
+    ctx: WaitContext, address: str, table_name: str, *, timeout: float = 600.0
 ) -> dict[str, Any]:
     """Wait until a DynamoDB table is ACTIVE; return its description."""
     client = ctx.client("dynamodb")

@@ -3,15 +3,36 @@
 PutMetricAlarm ignores tags when the alarm already exists, so tag changes go through
 TagResource/UntagResource. Optional ``alarm_actions`` / ``ok_actions`` (lists of ARNs, e.g. an
 SNS topic) are passed through.
+
+``read_many`` (refresh) describes 100 alarms per call and reads their tags through the Resource
+Groups Tagging API (GetResources, 100 ARNs per call) rather than one ListTagsForResource each.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from strands_deploy.aws.errors import call, call_or_none
-from strands_deploy.providers._common import owned, require, tag_changes, tag_dict, tag_list, tags_of
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.aws.errors import AwsCallError, call, call_or_none
+from strands_deploy.providers._common import owned, paginate, require, tag_changes, tag_dict, tag_list
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
+
+
+class AlarmProps(PropsModel):
+    name: str
+    namespace: str
+    metric_name: str
+    dimensions: dict[str, str] = {}
+    statistic: str = "Sum"
+    period: int = 300
+    evaluation_periods: int = 1
+    threshold: float
+    comparison: str = "GreaterThanOrEqualToThreshold"
+    treat_missing_data: str = "notBreaching"
+    alarm_actions: list[str] = []
+    ok_actions: list[str] = []
+    description: str | None = None
+    tags: dict[str, str] = {}
+
 
 SETTINGS = (
     "namespace",
@@ -29,42 +50,41 @@ SETTINGS = (
 )
 
 
-def _params(props: Props) -> dict[str, Any]:
+def _params(p: AlarmProps) -> dict[str, Any]:
     params: dict[str, Any] = {
-        "AlarmName": str(props["name"]),
-        "Namespace": str(props["namespace"]),
-        "MetricName": str(props["metric_name"]),
-        "Dimensions": [
-            {"Name": str(k), "Value": str(v)} for k, v in sorted((props.get("dimensions") or {}).items())
-        ],
-        "Statistic": str(props.get("statistic") or "Sum"),
-        "Period": int(props.get("period") or 300),
-        "EvaluationPeriods": int(props.get("evaluation_periods") or 1),
-        "Threshold": float(props["threshold"]),
-        "ComparisonOperator": str(props.get("comparison") or "GreaterThanOrEqualToThreshold"),
-        "TreatMissingData": str(props.get("treat_missing_data") or "notBreaching"),
+        "AlarmName": p.name,
+        "Namespace": p.namespace,
+        "MetricName": p.metric_name,
+        "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(p.dimensions.items())],
+        "Statistic": p.statistic,
+        "Period": p.period,
+        "EvaluationPeriods": p.evaluation_periods,
+        "Threshold": p.threshold,
+        "ComparisonOperator": p.comparison,
+        "TreatMissingData": p.treat_missing_data,
         "ActionsEnabled": True,
-        "AlarmActions": [str(a) for a in props.get("alarm_actions") or []],
-        "OKActions": [str(a) for a in props.get("ok_actions") or []],
+        "AlarmActions": list(p.alarm_actions),
+        "OKActions": list(p.ok_actions),
     }
-    if props.get("description"):
-        params["AlarmDescription"] = str(props["description"])
+    if p.description:
+        params["AlarmDescription"] = p.description
     return params
 
 
 class AlarmProvider(Provider):
     type_name: ClassVar[str] = "aws.cloudwatch.alarm"
+    props_model: ClassVar[type[PropsModel]] = AlarmProps
     expected_seconds: ClassVar[float] = 0.15
     max_in_flight: ClassVar[int | None] = 2  # PutMetricAlarm: 3 calls/s per account
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
-        params = _params(props)
-        tags = tags_of(props)
-        if tags:
-            params["Tags"] = tag_list(tags)
+        p = AlarmProps.parse(props, address)
+        params = _params(p)
+        if p.tags:  # in the create call itself
+            params["Tags"] = tag_list(p.tags)
         call(address, ctx.client("cloudwatch"), "put_metric_alarm", **params)
-        name = str(props["name"])
+        name = p.name
         return Created(name, require(self.read(ctx, address, name, props), address, f"alarm {name}"))
 
     def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
@@ -85,29 +105,54 @@ class AlarmProvider(Provider):
         self, ctx: ProviderContext, items: list[tuple[str, str, Props]]
     ) -> dict[str, Outputs | None]:
         """One DescribeAlarms per 100 alarms instead of two calls per alarm: refreshing 100 agents'
-        300 alarms one by one took 33 s under CloudWatch's 9 calls/s quota. Tags are not read
-        here (drift of tags on alarms is not detected by a refresh)."""
+        300 alarms one by one took 33 s under CloudWatch's 9 calls/s quota. Tags come from one
+        GetResources per 100 alarms; where that API is denied, tags are left out (as before)."""
+        if not items:
+            return {}
         cw = ctx.client("cloudwatch")
         found: dict[str, dict[str, Any]] = {}
         names = [pid for _, pid, _ in items]
         for i in range(0, len(names), 100):
             chunk = names[i : i + 100]
-            token: str | None = None
-            while True:
-                kwargs: dict[str, Any] = {
-                    "AlarmNames": chunk,
-                    "AlarmTypes": ["MetricAlarm"],
-                    "MaxRecords": 100,
-                }
-                if token:
-                    kwargs["NextToken"] = token
-                resp = call(items[0][0], cw, "describe_alarms", **kwargs)
-                for alarm in resp.get("MetricAlarms", []):
+            pages = paginate(
+                items[0][0],
+                cw,
+                "describe_alarms",
+                AlarmNames=chunk,
+                AlarmTypes=["MetricAlarm"],
+                PaginationConfig={"PageSize": 100},
+            )
+            for page in pages:
+                for alarm in page.get("MetricAlarms", []):
                     found[alarm["AlarmName"]] = alarm
-                token = resp.get("NextToken")
-                if not token:
-                    break
-        return {address: (_outputs(found[pid], None) if pid in found else None) for address, pid, _ in items}
+        tags = self._tags_of_many(ctx, items[0][0], [str(a["AlarmArn"]) for a in found.values()])
+        return {
+            address: (
+                _outputs(found[pid], None if tags is None else tags.get(found[pid]["AlarmArn"], {}))
+                if pid in found
+                else None
+            )
+            for address, pid, _ in items
+        }
+
+    def _tags_of_many(
+        self, ctx: ProviderContext, address: str, arns: list[str]
+    ) -> dict[str, dict[str, str]] | None:
+        """Tags by alarm ARN (an alarm without tags is absent), or None when they cannot be read."""
+        out: dict[str, dict[str, str]] = {}
+        if not arns:
+            return out
+        client = ctx.client("resourcegroupstaggingapi")
+        try:
+            for i in range(0, len(arns), 100):
+                for page in paginate(address, client, "get_resources", ResourceARNList=arns[i : i + 100]):
+                    for item in page.get("ResourceTagMappingList", []):
+                        out[str(item["ResourceARN"])] = tag_dict(item.get("Tags"))
+        except AwsCallError:
+            # tag:GetResources not granted (or the API unavailable): a refresh without alarm tags
+            # is what this did before; a single `read` still reads them.
+            return None
+        return out
 
     def update(
         self,
@@ -118,10 +163,11 @@ class AlarmProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = AlarmProps.parse_recorded(old), AlarmProps.parse(new, address)
         cw = ctx.client("cloudwatch")
-        if any(old.get(k) != new.get(k) for k in SETTINGS):
-            call(address, cw, "put_metric_alarm", **_params(new))
-        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        if any(getattr(before, k) != getattr(after, k) for k in SETTINGS):
+            call(address, cw, "put_metric_alarm", **_params(after))
+        to_set, to_remove = tag_changes(before.tags, after.tags)
         arn = str(outputs.get("arn") or "")
         if (to_set or to_remove) and not arn:
             arn = str(require(self.read(ctx, address, physical_id, new), address, physical_id)["arn"])
@@ -138,17 +184,18 @@ class AlarmProvider(Provider):
         call_or_none(address, ctx.client("cloudwatch"), "delete_alarms", AlarmNames=[physical_id])
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        name = str(props["name"])
-        outputs = self.read(ctx, address, name, props)
-        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+        p = AlarmProps.parse(props, address)
+        outputs = self.read(ctx, address, p.name, props)
+        if outputs is None or not owned(ctx, p.tags, outputs["observed"]["tags"]):
             return None
-        return Created(name, outputs)
+        return Created(p.name, outputs)
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
+        p = AlarmProps.parse_recorded(props)
         want = dict(props)
-        if "threshold" in props:
-            want["threshold"] = float(props["threshold"])
-        want["dimensions"] = {str(k): str(v) for k, v in (props.get("dimensions") or {}).items()}
+        if p.threshold is not None:
+            want["threshold"] = p.threshold  # a float, as CloudWatch reports it
+        want["dimensions"] = dict(p.dimensions)
         return super().drift(want, live)
 
 

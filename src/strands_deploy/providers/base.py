@@ -15,21 +15,108 @@ Invariants:
   deterministic name, or name + ``strands:*`` tags) so it is adopted rather than created twice.
 - Secrets: properties never contain secret values; providers that need one resolve it through
   ``ctx.secret_value(source)`` at call time and never put it in outputs.
+
+Properties cross the graph/plan/state boundary as plain JSON dicts (a saved plan is re-executed
+later), and each provider reads them through its typed :class:`PropsModel` (``props_model``):
+``p = TableProps.parse(props)`` at the top of every operation, then attribute access. Synthesis
+builds the same dicts through the same model (``synth.build``), so a misspelt or missing property
+fails at synthesis, not at apply time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, overload
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from strands_deploy.aws.session import AwsContext
+from strands_deploy.errors import StrandsDeployError
+
+if TYPE_CHECKING:
+    from mypy_boto3_apigatewayv2 import ApiGatewayV2Client
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_sts import STSClient
 
 Props = dict[str, Any]
 Outputs = dict[str, Any]
+
+
+class PropsModel(BaseModel):
+    """A resource type's properties, as synthesis builds them and its provider reads them.
+
+    Unknown keys are errors (a misspelt property never passes silently) and instances are frozen:
+    a provider reads its properties, it never edits them. Field defaults are what the provider
+    assumes when a property is absent.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def parse(cls, props: Mapping[str, Any], where: str | None = None) -> Self:
+        """``props`` (plain, resolved JSON data) as this model; a mismatch is a StrandsDeployError."""
+        try:
+            return cls.model_validate(dict(props))
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '(all)'}: {e['msg']}" for e in err.errors()
+            )
+            raise StrandsDeployError(
+                f"the properties do not match {cls.__name__}: {problems}",
+                where=where,
+                fix="this is a bug in strands-deploy (synthesis and the provider disagree): report it",
+            ) from None
+
+    @classmethod
+    def parse_recorded(cls, props: Mapping[str, Any]) -> Self:
+        """Properties read back from the state: the ``old`` of an update, the props of ``read``,
+        ``delete`` and ``drift``. Never raises.
+
+        A record may hold ``None`` for a property that was never observed (the inputs recorded for
+        an adopted resource), or come from another version of strands-deploy. Each property that
+        does not validate takes its default, or ``None`` when it has none (so it compares unequal to
+        any wanted value and the update sends it: compare such a field, never dereference it);
+        keys the model does not know are ignored.
+        """
+        try:
+            return cls.model_validate(dict(props))
+        except ValidationError:
+            pass
+        values: dict[str, Any] = {}
+        for name, info in cls.model_fields.items():
+            if name in props:
+                try:
+                    values[name] = _adapter(cls, name).validate_python(props[name])
+                    continue
+                except ValidationError:
+                    pass
+            values[name] = None if info.is_required() else info.get_default(call_default_factory=True)
+        return cls.model_construct(**values)
+
+
+_ADAPTERS: dict[tuple[type[PropsModel], str], TypeAdapter[Any]] = {}
+
+
+def _adapter(model: type[PropsModel], name: str) -> TypeAdapter[Any]:
+    """A validator for one field of ``model`` (built once)."""
+    key = (model, name)
+    if key not in _ADAPTERS:
+        _ADAPTERS[key] = TypeAdapter(model.model_fields[name].annotation or Any)
+    return _ADAPTERS[key]
 
 
 @dataclass
@@ -57,8 +144,35 @@ class ProviderContext:
     # Time source and sleep are injectable so waiters can be tested without real sleeping.
     sleep: Callable[[float], None] = field(default_factory=lambda: __import__("time").sleep)
 
+    # One overload per service the providers use: mypy checks every call against the boto3 stubs.
+    @overload
+    def client(self, service: Literal["apigatewayv2"]) -> ApiGatewayV2Client: ...
+    @overload
+    def client(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["iam"]) -> IAMClient: ...
+    @overload
+    def client(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def client(self, service: Literal["logs"]) -> CloudWatchLogsClient: ...
+    @overload
+    def client(self, service: Literal["resourcegroupstaggingapi"]) -> ResourceGroupsTaggingAPIClient: ...
+    @overload
+    def client(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
+    @overload
+    def client(self, service: Literal["sns"]) -> SNSClient: ...
+    @overload
+    def client(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["ssm"]) -> SSMClient: ...
+    @overload
+    def client(self, service: Literal["sts"]) -> STSClient: ...
     def client(self, service: str) -> Any:
-        return self.aws.client(service)
+        return self.aws.client(service)  # type: ignore[call-overload]
 
     def tags_for(self, agent: str | None = None) -> dict[str, str]:
         tags = {
@@ -76,6 +190,12 @@ class Provider:
     """Base class for one resource type's handler. Subclasses override the five operations."""
 
     type_name: ClassVar[str] = ""
+    # The typed properties this provider reads (and synthesis builds): every provider sets it.
+    props_model: ClassVar[type[PropsModel]]
+    # True when AWS assigns the physical id and the name need not be unique (an HTTP API, an event
+    # source mapping): the engine calls ``find`` before ``create`` so a create whose response was
+    # lost never leaves a second copy behind.
+    random_id: ClassVar[bool] = False
     # Properties whose change cannot be applied in place: a change means delete + create.
     replace_on: ClassVar[frozenset[str]] = frozenset()
     # Outputs that never change across an in-place update (arn, name...): references to them are
@@ -121,7 +241,9 @@ class Provider:
         return {address: self.read(ctx, address, pid, props) for address, pid, props in items}
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        """Locate an existing resource for ``props`` (crash recovery / adoption). Default: by name."""
+        """Locate an existing resource for ``props`` (crash recovery / adoption) without any state
+        record: by deterministic name (+ this environment's ``strands:*`` tags where the type can
+        carry tags), or by the natural key of the type. Default: by name."""
         name = props.get("name")
         if not name:
             return None

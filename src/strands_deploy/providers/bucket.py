@@ -3,6 +3,10 @@
 The TLS-only bucket policy (deny ``aws:SecureTransport = false``) is not applied on the local
 cloud, which is plain HTTP.
 
+Create tags the bucket first, right after CreateBucket: a create interrupted before the rest of the
+configuration leaves a bucket carrying this environment's tags, which ``find`` adopts and finishes
+configuring (an untagged one it could only refuse).
+
 Delete: with ``retain: false`` every object version and delete marker is removed first; with
 ``retain: true`` a non-empty bucket is refused with an explanation (an empty one is deleted).
 """
@@ -12,17 +16,18 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from strands_deploy.aws.errors import call, call_or_none, error_code, ignore_not_found
+from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.errors import StrandsDeployError
 from strands_deploy.providers._common import (
+    call_unless,
     owned,
+    paginate,
     partition_for,
     require,
     tag_dict,
     tag_list,
-    tags_of,
 )
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 PUBLIC_ACCESS_BLOCK = {
     "BlockPublicAcls": True,
@@ -30,6 +35,13 @@ PUBLIC_ACCESS_BLOCK = {
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
+
+
+class BucketProps(PropsModel):
+    name: str
+    versioning: bool = False
+    retain: bool = True  # refuse to delete a non-empty bucket
+    tags: dict[str, str] = {}
 
 
 def _tls_only_policy(arn: str) -> str:
@@ -52,6 +64,7 @@ def _tls_only_policy(arn: str) -> str:
 
 class BucketProvider(Provider):
     type_name: ClassVar[str] = "aws.s3.bucket"
+    props_model: ClassVar[type[PropsModel]] = BucketProps
     expected_seconds: ClassVar[float] = 1.0
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
@@ -59,17 +72,25 @@ class BucketProvider(Provider):
         return f"arn:{partition_for(ctx.aws.region)}:s3:::{name}"
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = BucketProps.parse(props, address)
         s3 = ctx.client("s3")
-        name = str(props["name"])
+        name = p.name
         kwargs: dict[str, Any] = {"Bucket": name}
         if ctx.aws.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": ctx.aws.region}
         call(address, s3, "create_bucket", resource_name=name, **kwargs)
-        self._configure(ctx, address, name, props)
+        # Tags first: if anything below fails (or the run dies), the bucket is recognisably ours
+        # and the next run's `find` adopts it and finishes the configuration.
+        self._set_tags(ctx, address, name, p.tags)
+        self._configure(ctx, address, name, p, tags=False)
         return Created(name, require(self.read(ctx, address, name, props), address, f"bucket {name}"))
 
-    def _configure(self, ctx: ProviderContext, address: str, name: str, props: Props) -> None:
+    def _configure(
+        self, ctx: ProviderContext, address: str, name: str, p: BucketProps, *, tags: bool = True
+    ) -> None:
         s3 = ctx.client("s3")
+        if tags:
+            self._set_tags(ctx, address, name, p.tags)
         call(
             address,
             s3,
@@ -89,9 +110,8 @@ class BucketProvider(Provider):
         if not ctx.aws.settings.local:
             # Not on the local cloud: it is served over plain HTTP, which this policy denies.
             call(address, s3, "put_bucket_policy", Bucket=name, Policy=_tls_only_policy(self._arn(ctx, name)))
-        if props.get("versioning"):
+        if p.versioning:
             self._set_versioning(ctx, address, name, True)
-        self._set_tags(ctx, address, name, tags_of(props))
 
     def _set_versioning(self, ctx: ProviderContext, address: str, name: str, enabled: bool) -> None:
         call(
@@ -128,37 +148,29 @@ class BucketProvider(Provider):
         }
 
     def _tags(self, ctx: ProviderContext, address: str, name: str) -> dict[str, str]:
-        from botocore.exceptions import ClientError
-
-        try:
-            resp = ctx.client("s3").get_bucket_tagging(Bucket=name)
-        except ClientError as err:
-            if error_code(err) in ("NoSuchTagSet", "NoSuchTagSetError", "NoSuchBucket"):
-                return {}
-            raise self._convert(err, address, "s3:GetBucketTagging") from err
-        return tag_dict(resp.get("TagSet"))
+        resp = call_unless(
+            address,
+            ctx.client("s3"),
+            "get_bucket_tagging",
+            codes=("NoSuchTagSet", "NoSuchTagSetError", "NoSuchBucket"),
+            Bucket=name,
+        )
+        return tag_dict(resp.get("TagSet")) if resp else {}
 
     def _encryption(self, ctx: ProviderContext, address: str, name: str) -> str | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            resp = ctx.client("s3").get_bucket_encryption(Bucket=name)
-        except ClientError as err:
-            if error_code(err) in ("ServerSideEncryptionConfigurationNotFoundError", "NoSuchBucket"):
-                return None
-            raise self._convert(err, address, "s3:GetEncryptionConfiguration") from err
-        rules = resp.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        resp = call_unless(
+            address,
+            ctx.client("s3"),
+            "get_bucket_encryption",
+            codes=("ServerSideEncryptionConfigurationNotFoundError", "NoSuchBucket"),
+            Bucket=name,
+        )
+        rules = (resp or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         for rule in rules:
             algo = rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
             if algo:
                 return str(algo)
         return None
-
-    @staticmethod
-    def _convert(err: Exception, address: str, action: str) -> StrandsDeployError:
-        from strands_deploy.aws.errors import to_deploy_error
-
-        return to_deploy_error(err, address, action)
 
     def update(
         self,
@@ -169,22 +181,23 @@ class BucketProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
-        if bool(old.get("versioning")) != bool(new.get("versioning")):
-            self._set_versioning(ctx, address, physical_id, bool(new.get("versioning")))
-        if tags_of(old) != tags_of(new):
-            self._set_tags(ctx, address, physical_id, tags_of(new))
+        before, after = BucketProps.parse_recorded(old), BucketProps.parse(new, address)
+        if before.versioning != after.versioning:
+            self._set_versioning(ctx, address, physical_id, after.versioning)
+        if before.tags != after.tags:
+            self._set_tags(ctx, address, physical_id, after.tags)
         # `retain` only matters at delete time: nothing to send.
         return require(self.read(ctx, address, physical_id, new), address, f"bucket {physical_id}")
 
     def delete(
         self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
     ) -> None:
+        p = BucketProps.parse_recorded(props)
         s3 = ctx.client("s3")
         name = physical_id
         if call_or_none(address, s3, "head_bucket", Bucket=name) is None:
             return
-        retain = props.get("retain", True)
-        if retain:
+        if p.retain:
             page = call_or_none(address, s3, "list_object_versions", Bucket=name, MaxKeys=1)
             if page is None:
                 return
@@ -204,11 +217,8 @@ class BucketProvider(Provider):
 
     def _empty(self, ctx: ProviderContext, address: str, name: str) -> None:
         s3 = ctx.client("s3")
-        kwargs: dict[str, Any] = {"Bucket": name}
-        while True:
-            page = call_or_none(address, s3, "list_object_versions", **kwargs)
-            if page is None:
-                return
+        # Each page is deleted before the next is listed (the markers stay valid meanwhile).
+        for page in paginate(address, s3, "list_object_versions", missing_ok=True, Bucket=name):
             objects = [
                 {"Key": item["Key"], "VersionId": item.get("VersionId") or "null"}
                 for item in (page.get("Versions") or []) + (page.get("DeleteMarkers") or [])
@@ -230,21 +240,17 @@ class BucketProvider(Provider):
                         where=address,
                         fix="grant s3:DeleteObject and s3:DeleteObjectVersion, or empty the bucket by hand",
                     )
-            if not page.get("IsTruncated"):
-                return
-            kwargs = {
-                "Bucket": name,
-                "KeyMarker": page.get("NextKeyMarker"),
-                "VersionIdMarker": page.get("NextVersionIdMarker"),
-            }
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        name = str(props["name"])
+        p = BucketProps.parse(props, address)
+        name = p.name
         outputs = self.read(ctx, address, name, props)
-        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+        if outputs is None or not owned(ctx, p.tags, outputs["observed"]["tags"]):
             return None
-        self._configure(ctx, address, name, props)  # an interrupted create may have stopped half-way
-        return Created(name, outputs)
+        # An interrupted create (tagged first) may have stopped before the rest: finish it.
+        self._configure(ctx, address, name, p)
+        return Created(name, require(self.read(ctx, address, name, props), address, f"bucket {name}"))
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
-        return super().drift({**props, "versioning": bool(props.get("versioning"))}, live)
+        p = BucketProps.parse_recorded(props)
+        return super().drift({**props, "versioning": p.versioning}, live)

@@ -1,7 +1,9 @@
 """aws.lambda.event_source: a queue → function (alias) event source mapping. Physical id: its UUID.
 
 Creation retries while the execution role's new SQS permissions are still propagating, and waits
-until the mapping has left the Creating/Updating states.
+until the mapping has left the Creating/Updating states. The UUID is random (``random_id``): the
+engine calls ``find`` (by function and source ARN) before ``create``, so a create whose response
+was lost is not repeated.
 """
 
 from __future__ import annotations
@@ -10,8 +12,15 @@ from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, error_code
 from strands_deploy.aws.waiters import poll, retry_while, role_not_ready, update_in_progress
-from strands_deploy.providers._common import require
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers._common import paginate, require
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
+
+
+class EventSourceProps(PropsModel):
+    function_name: str  # the alias ARN (or function name) that receives the batches
+    source_arn: str  # the queue's ARN
+    batch_size: int | None = None  # None: the service default
+
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "Enabling", "Disabling"})
 
@@ -22,18 +31,21 @@ def _retryable(err: BaseException) -> bool:
 
 class EventSourceProvider(Provider):
     type_name: ClassVar[str] = "aws.lambda.event_source"
+    props_model: ClassVar[type[PropsModel]] = EventSourceProps
+    random_id: ClassVar[bool] = True
     replace_on: ClassVar[frozenset[str]] = frozenset({"source_arn"})
     stable_outputs: ClassVar[frozenset[str]] = frozenset({"uuid"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = EventSourceProps.parse(props, address)
         lam = ctx.client("lambda")
         kwargs: dict[str, Any] = {
-            "EventSourceArn": str(props["source_arn"]),
-            "FunctionName": str(props["function_name"]),
+            "EventSourceArn": p.source_arn,
+            "FunctionName": p.function_name,
             "Enabled": True,
         }
-        if props.get("batch_size") is not None:
-            kwargs["BatchSize"] = int(props["batch_size"])
+        if p.batch_size is not None:
+            kwargs["BatchSize"] = p.batch_size
         resp = retry_while(
             ctx,
             address,
@@ -86,12 +98,13 @@ class EventSourceProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = EventSourceProps.parse_recorded(old), EventSourceProps.parse(new, address)
         lam = ctx.client("lambda")
         kwargs: dict[str, Any] = {}
-        if old.get("batch_size") != new.get("batch_size") and new.get("batch_size") is not None:
-            kwargs["BatchSize"] = int(new["batch_size"])
-        if old.get("function_name") != new.get("function_name"):
-            kwargs["FunctionName"] = str(new["function_name"])
+        if before.batch_size != after.batch_size and after.batch_size is not None:
+            kwargs["BatchSize"] = after.batch_size
+        if before.function_name != after.function_name:
+            kwargs["FunctionName"] = after.function_name
         if kwargs:
             self._wait(ctx, address, physical_id)
             retry_while(
@@ -119,26 +132,24 @@ class EventSourceProvider(Provider):
         )
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        lam = ctx.client("lambda")
-        marker: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {
-                "EventSourceArn": str(props["source_arn"]),
-                "FunctionName": str(props["function_name"]),
-            }
-            if marker:
-                kwargs["Marker"] = marker
-            page = call_or_none(address, lam, "list_event_source_mappings", **kwargs)
-            if page is None:
-                return None
+        # Mappings carry no strands tags here: (function, source ARN) is the mapping's identity (AWS
+        # refuses a second mapping of one queue to one function).
+        p = EventSourceProps.parse(props, address)
+        pages = paginate(
+            address,
+            ctx.client("lambda"),
+            "list_event_source_mappings",
+            missing_ok=True,
+            EventSourceArn=p.source_arn,
+            FunctionName=p.function_name,
+        )
+        for page in pages:
             for mapping in page.get("EventSourceMappings", []):
                 uuid = str(mapping["UUID"])
                 outputs = self.read(ctx, address, uuid, props)
                 if outputs is not None:
                     return Created(uuid, outputs)
-            marker = page.get("NextMarker")
-            if not marker:
-                return None
+        return None
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
         # function_name is an alias ARN in props and AWS echoes it back; compare the rest plainly.

@@ -1,7 +1,9 @@
 """aws.apigw.http_api: the shared HTTP API with a ``$default`` stage (auto-deploy, throttling).
 
 ``find`` adopts an API with the same name *and* this environment's strands tags (API names are not
-unique, so the name alone could match someone else's API).
+unique, so the name alone could match someone else's API). The id is random (``random_id``): the
+engine calls ``find`` before ``create``, so a create whose response was lost is not repeated.
+The tags go in CreateApi itself, so an API whose stage was never created is still recognisably ours.
 """
 
 from __future__ import annotations
@@ -9,41 +11,49 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
-from strands_deploy.providers._common import owned, partition_for, require, tag_changes, tags_of
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers._common import owned, paginate, partition_for, require, tag_changes
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 STAGE = "$default"
 
 
-def _route_settings(props: Props) -> dict[str, Any]:
+class HttpApiProps(PropsModel):
+    name: str
+    throttle_burst: int | None = None  # None: API Gateway's account default
+    throttle_rate: float | None = None
+    tags: dict[str, str] = {}
+
+
+def _route_settings(p: HttpApiProps) -> dict[str, Any]:
     settings: dict[str, Any] = {}
-    if props.get("throttle_burst") is not None:
-        settings["ThrottlingBurstLimit"] = int(props["throttle_burst"])
-    if props.get("throttle_rate") is not None:
-        settings["ThrottlingRateLimit"] = float(props["throttle_rate"])
+    if p.throttle_burst is not None:
+        settings["ThrottlingBurstLimit"] = p.throttle_burst
+    if p.throttle_rate is not None:
+        settings["ThrottlingRateLimit"] = p.throttle_rate
     return settings
 
 
 class HttpApiProvider(Provider):
     type_name: ClassVar[str] = "aws.apigw.http_api"
+    props_model: ClassVar[type[PropsModel]] = HttpApiProps
+    random_id: ClassVar[bool] = True
     stable_outputs: ClassVar[frozenset[str]] = frozenset({"api_id", "endpoint", "arn"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = HttpApiProps.parse(props, address)
         api = ctx.client("apigatewayv2")
-        name = str(props["name"])
-        resp = call(address, api, "create_api", Name=name, ProtocolType="HTTP", Tags=tags_of(props))
+        resp = call(address, api, "create_api", Name=p.name, ProtocolType="HTTP", Tags=p.tags)
         api_id = str(resp["ApiId"])
-        self._create_stage(ctx, address, api_id, props)
+        self._create_stage(ctx, address, api_id, p)
         return Created(api_id, require(self.read(ctx, address, api_id, props), address, f"HTTP API {api_id}"))
 
-    def _create_stage(self, ctx: ProviderContext, address: str, api_id: str, props: Props) -> None:
+    def _create_stage(self, ctx: ProviderContext, address: str, api_id: str, p: HttpApiProps) -> None:
         kwargs: dict[str, Any] = {"ApiId": api_id, "StageName": STAGE, "AutoDeploy": True}
-        settings = _route_settings(props)
+        settings = _route_settings(p)
         if settings:
             kwargs["DefaultRouteSettings"] = settings
-        tags = tags_of(props)
-        if tags:
-            kwargs["Tags"] = tags
+        if p.tags:
+            kwargs["Tags"] = p.tags
         call(address, ctx.client("apigatewayv2"), "create_stage", **kwargs)
 
     def _arn(self, ctx: ProviderContext, api_id: str) -> str:
@@ -83,14 +93,15 @@ class HttpApiProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = HttpApiProps.parse_recorded(old), HttpApiProps.parse(new, address)
         api = ctx.client("apigatewayv2")
-        if old.get("name") != new.get("name"):
-            call(address, api, "update_api", ApiId=physical_id, Name=str(new["name"]))
-        if _route_settings(old) != _route_settings(new):
+        if before.name != after.name:
+            call(address, api, "update_api", ApiId=physical_id, Name=after.name)
+        if _route_settings(before) != _route_settings(after):
             if ctx.aws.settings.local:
                 # moto (the embedded local cloud) has no UpdateStage: recreate the stage there.
                 ignore_not_found(address, api, "delete_stage", ApiId=physical_id, StageName=STAGE)
-                self._create_stage(ctx, address, physical_id, new)
+                self._create_stage(ctx, address, physical_id, after)
             else:
                 call(
                     address,
@@ -99,9 +110,9 @@ class HttpApiProvider(Provider):
                     ApiId=physical_id,
                     StageName=STAGE,
                     AutoDeploy=True,
-                    DefaultRouteSettings=_route_settings(new),
+                    DefaultRouteSettings=_route_settings(after),
                 )
-        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        to_set, to_remove = tag_changes(before.tags, after.tags)
         arn = self._arn(ctx, physical_id)
         if to_set:
             call(address, api, "tag_resource", ResourceArn=arn, Tags=to_set)
@@ -115,25 +126,19 @@ class HttpApiProvider(Provider):
         ignore_not_found(address, ctx.client("apigatewayv2"), "delete_api", ApiId=physical_id)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        api = ctx.client("apigatewayv2")
-        name = str(props["name"])
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"NextToken": token} if token else {}
-            page = call(address, api, "get_apis", **kwargs)
+        p = HttpApiProps.parse(props, address)
+        for page in paginate(address, ctx.client("apigatewayv2"), "get_apis"):
             for item in page.get("Items", []):
-                if item.get("Name") == name and owned(ctx, props, dict(item.get("Tags") or {})):
+                if item.get("Name") == p.name and owned(ctx, p.tags, dict(item.get("Tags") or {})):
                     api_id = str(item["ApiId"])
                     outputs = self.read(ctx, address, api_id, props)
                     if outputs is None:
                         continue
                     if outputs["observed"]["stage"] is None:  # interrupted between the API and its stage
-                        self._create_stage(ctx, address, api_id, props)
+                        self._create_stage(ctx, address, api_id, p)
                         outputs = require(self.read(ctx, address, api_id, props), address, api_id)
                     return Created(api_id, outputs)
-            token = page.get("NextToken")
-            if not token:
-                return None
+        return None
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
         out = super().drift(props, live)

@@ -14,8 +14,34 @@ from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.providers._common import arn_parts, function_name_of, partition_for, require
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext, stable_hash
+from strands_deploy.providers._common import (
+    arn_parts,
+    function_name_of,
+    paginate,
+    partition_for,
+    require,
+)
+from strands_deploy.providers.base import (
+    Created,
+    Outputs,
+    Props,
+    PropsModel,
+    Provider,
+    ProviderContext,
+    stable_hash,
+)
+
+
+class LambdaRouteProps(PropsModel):
+    api_id: str
+    route_key: str  # "POST /agents/support"
+    function_arn: str  # what API Gateway invokes: the alias ARN
+    function_name: str | None = None  # for the resource policy; default: from function_arn
+    qualifier: str | None = None  # the alias the resource-policy statement goes on
+
+    @property
+    def target_function(self) -> str:
+        return function_name_of(self.function_name or self.function_arn)
 
 
 def _method_path(route_key: str) -> tuple[str, str]:
@@ -45,19 +71,21 @@ def source_arn(ctx: ProviderContext, api_id: str, route_key: str, function_arn: 
 
 class LambdaRouteProvider(Provider):
     type_name: ClassVar[str] = "aws.apigw.lambda_route"
+    props_model: ClassVar[type[PropsModel]] = LambdaRouteProps
     replace_on: ClassVar[frozenset[str]] = frozenset({"api_id"})
     stable_outputs: ClassVar[frozenset[str]] = frozenset({"route_id", "integration_id"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = LambdaRouteProps.parse(props, address)
         api = ctx.client("apigatewayv2")
-        api_id = str(props["api_id"])
+        api_id = p.api_id
         integration = call(
             address,
             api,
             "create_integration",
             ApiId=api_id,
             IntegrationType="AWS_PROXY",
-            IntegrationUri=str(props["function_arn"]),
+            IntegrationUri=p.function_arn,
             PayloadFormatVersion="2.0",
         )
         integration_id = str(integration["IntegrationId"])
@@ -67,46 +95,47 @@ class LambdaRouteProvider(Provider):
                 api,
                 "create_route",
                 ApiId=api_id,
-                RouteKey=str(props["route_key"]),
+                RouteKey=p.route_key,
                 Target=f"integrations/{integration_id}",
             )
         except StrandsDeployError:
             ignore_not_found(address, api, "delete_integration", ApiId=api_id, IntegrationId=integration_id)
             raise
         route_id = str(route["RouteId"])
-        self._grant(ctx, address, props)
+        self._grant(ctx, address, p)
         return Created(
             route_id, require(self.read(ctx, address, route_id, props), address, f"route {route_id}")
         )
 
-    def _grant(self, ctx: ProviderContext, address: str, props: Props) -> None:
+    def _grant(self, ctx: ProviderContext, address: str, p: LambdaRouteProps) -> None:
         lam = ctx.client("lambda")
-        self._revoke(ctx, address, props)  # replace, so a retried create never conflicts
+        self._revoke(ctx, address, p)  # replace, so a retried create never conflicts
         kwargs: dict[str, Any] = {
-            "FunctionName": function_name_of(str(props.get("function_name") or props["function_arn"])),
-            "StatementId": statement_id(str(props["api_id"]), str(props["route_key"])),
+            "FunctionName": p.target_function,
+            "StatementId": statement_id(p.api_id, p.route_key),
             "Action": "lambda:InvokeFunction",
             "Principal": "apigateway.amazonaws.com",
-            "SourceArn": source_arn(
-                ctx, str(props["api_id"]), str(props["route_key"]), str(props["function_arn"])
-            ),
+            "SourceArn": source_arn(ctx, p.api_id, p.route_key, p.function_arn),
         }
-        if props.get("qualifier"):
-            kwargs["Qualifier"] = str(props["qualifier"])
+        if p.qualifier:
+            kwargs["Qualifier"] = p.qualifier
         call(address, lam, "add_permission", **kwargs)
 
-    def _revoke(self, ctx: ProviderContext, address: str, props: Props) -> None:
+    def _revoke(self, ctx: ProviderContext, address: str, p: LambdaRouteProps) -> None:
+        if not (p.function_name or p.function_arn) or not p.api_id:
+            return  # a recorded route whose target was never known: no statement of ours to remove
         kwargs: dict[str, Any] = {
-            "FunctionName": function_name_of(str(props.get("function_name") or props["function_arn"])),
-            "StatementId": statement_id(str(props["api_id"]), str(props["route_key"])),
+            "FunctionName": p.target_function,
+            "StatementId": statement_id(p.api_id, p.route_key),
         }
-        if props.get("qualifier"):
-            kwargs["Qualifier"] = str(props["qualifier"])
+        if p.qualifier:
+            kwargs["Qualifier"] = p.qualifier
         ignore_not_found(address, ctx.client("lambda"), "remove_permission", **kwargs)
 
     def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
+        p = LambdaRouteProps.parse_recorded(props)
         api = ctx.client("apigatewayv2")
-        api_id = str(props["api_id"])
+        api_id = p.api_id
         route = call_or_none(address, api, "get_route", ApiId=api_id, RouteId=physical_id)
         if route is None:
             return None
@@ -139,42 +168,44 @@ class LambdaRouteProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = LambdaRouteProps.parse_recorded(old), LambdaRouteProps.parse(new, address)
         api = ctx.client("apigatewayv2")
-        api_id = str(new["api_id"])
+        api_id = after.api_id
         integration_id = outputs.get("integration_id")
         if not integration_id:
             live = require(self.read(ctx, address, physical_id, old), address, f"route {physical_id}")
             integration_id = live.get("integration_id")
-        if old.get("function_arn") != new.get("function_arn") and integration_id:
+        if before.function_arn != after.function_arn and integration_id:
             call(
                 address,
                 api,
                 "update_integration",
                 ApiId=api_id,
                 IntegrationId=str(integration_id),
-                IntegrationUri=str(new["function_arn"]),
+                IntegrationUri=after.function_arn,
                 PayloadFormatVersion="2.0",
             )
-        if old.get("route_key") != new.get("route_key"):
+        if before.route_key != after.route_key:
             call(
                 address,
                 api,
                 "update_route",
                 ApiId=api_id,
                 RouteId=physical_id,
-                RouteKey=str(new["route_key"]),
+                RouteKey=after.route_key,
             )
         permission_keys = ("function_arn", "function_name", "qualifier", "route_key")
-        if any(old.get(k) != new.get(k) for k in permission_keys):
-            self._revoke(ctx, address, old)
-            self._grant(ctx, address, new)
+        if any(getattr(before, k) != getattr(after, k) for k in permission_keys):
+            self._revoke(ctx, address, before)
+            self._grant(ctx, address, after)
         return require(self.read(ctx, address, physical_id, new), address, f"route {physical_id}")
 
     def delete(
         self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
     ) -> None:
+        p = LambdaRouteProps.parse_recorded(props)
         api = ctx.client("apigatewayv2")
-        api_id = str(props["api_id"])
+        api_id = p.api_id
         integration_id = outputs.get("integration_id")
         if not integration_id:
             live = self.read(ctx, address, physical_id, props)
@@ -184,27 +215,20 @@ class LambdaRouteProvider(Provider):
             ignore_not_found(
                 address, api, "delete_integration", ApiId=api_id, IntegrationId=str(integration_id)
             )
-        self._revoke(ctx, address, props)
+        self._revoke(ctx, address, p)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
+        # Routes carry no tags: a route key is unique within its API, so (api_id, route_key) is
+        # this route's identity.
+        p = LambdaRouteProps.parse(props, address)
         api = ctx.client("apigatewayv2")
-        api_id = str(props["api_id"])
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"ApiId": api_id}
-            if token:
-                kwargs["NextToken"] = token
-            page = call_or_none(address, api, "get_routes", **kwargs)
-            if page is None:
-                return None
+        for page in paginate(address, api, "get_routes", missing_ok=True, ApiId=p.api_id):
             for route in page.get("Items", []):
-                if route.get("RouteKey") == props["route_key"]:
+                if route.get("RouteKey") == p.route_key:
                     route_id = str(route["RouteId"])
                     outputs = self.read(ctx, address, route_id, props)
                     if outputs is None:
                         continue
-                    self._grant(ctx, address, props)  # the interrupted run may not have got this far
+                    self._grant(ctx, address, p)  # the interrupted run may not have got this far
                     return Created(route_id, outputs)
-            token = page.get("NextToken")
-            if not token:
-                return None
+        return None

@@ -12,14 +12,24 @@ from typing import Any, ClassVar
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.providers._common import (
     owned,
+    paginate_or_none,
     policy_document,
     require,
     tag_changes,
     tag_dict,
     tag_list,
-    tags_of,
 )
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
+
+DEFAULT_TRUST = "lambda.amazonaws.com"
+
+
+class RoleProps(PropsModel):
+    name: str
+    trust_service: str = DEFAULT_TRUST
+    managed_policies: list[str] = []
+    description: str = ""
+    tags: dict[str, str] = {}
 
 
 def trust_policy(service: str) -> dict[str, Any]:
@@ -46,22 +56,24 @@ def trusted_service(doc: dict[str, Any]) -> str | None:
 
 class RoleProvider(Provider):
     type_name: ClassVar[str] = "aws.iam.role"
+    props_model: ClassVar[type[PropsModel]] = RoleProps
     expected_seconds: ClassVar[float] = 7.5  # includes IAM propagation, paid by the first function
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = RoleProps.parse(props, address)
         iam = ctx.client("iam")
-        name = str(props["name"])
-        service = str(props.get("trust_service") or "lambda.amazonaws.com")
+        name = p.name
         kwargs: dict[str, Any] = {
             "RoleName": name,
-            "AssumeRolePolicyDocument": json.dumps(trust_policy(service)),
-            "Tags": tag_list(tags_of(props)),
+            "AssumeRolePolicyDocument": json.dumps(trust_policy(p.trust_service or DEFAULT_TRUST)),
+            # in the create call itself: an interrupted create leaves a role `find` adopts
+            "Tags": tag_list(p.tags),
         }
-        if props.get("description"):
-            kwargs["Description"] = str(props["description"])
+        if p.description:
+            kwargs["Description"] = p.description
         call(address, iam, "create_role", resource_name=name, **kwargs)
-        for arn in props.get("managed_policies") or []:
+        for arn in p.managed_policies:
             call(address, iam, "attach_role_policy", RoleName=name, PolicyArn=arn)
         return Created(name, require(self.read(ctx, address, name, props), address, f"role {name}"))
 
@@ -92,20 +104,11 @@ class RoleProvider(Provider):
         }
 
     def _attached(self, ctx: ProviderContext, address: str, name: str) -> list[str] | None:
-        iam = ctx.client("iam")
-        arns: list[str] = []
-        marker: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"RoleName": name}
-            if marker:
-                kwargs["Marker"] = marker
-            page = call_or_none(address, iam, "list_attached_role_policies", **kwargs)
-            if page is None:
-                return None
-            arns.extend(p["PolicyArn"] for p in page.get("AttachedPolicies", []))
-            if not page.get("IsTruncated"):
-                return arns
-            marker = page.get("Marker")
+        """ARNs of the managed policies attached to role ``name``; None when the role is gone."""
+        pages = paginate_or_none(address, ctx.client("iam"), "list_attached_role_policies", RoleName=name)
+        if pages is None:
+            return None
+        return [str(p["PolicyArn"]) for page in pages for p in page.get("AttachedPolicies", [])]
 
     def update(
         self,
@@ -116,27 +119,27 @@ class RoleProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = RoleProps.parse_recorded(old), RoleProps.parse(new, address)
         iam = ctx.client("iam")
         name = physical_id
-        if old.get("trust_service") != new.get("trust_service"):
-            service = str(new.get("trust_service") or "lambda.amazonaws.com")
+        if before.trust_service != after.trust_service:
             call(
                 address,
                 iam,
                 "update_assume_role_policy",
                 RoleName=name,
-                PolicyDocument=json.dumps(trust_policy(service)),
+                PolicyDocument=json.dumps(trust_policy(after.trust_service or DEFAULT_TRUST)),
             )
-        if (old.get("description") or "") != (new.get("description") or ""):
-            call(address, iam, "update_role", RoleName=name, Description=str(new.get("description") or ""))
+        if before.description != after.description:
+            call(address, iam, "update_role", RoleName=name, Description=after.description)
         # Managed policies are synced against what is attached now, not what was recorded.
-        want = set(new.get("managed_policies") or [])
+        want = set(after.managed_policies)
         have = set(self._attached(ctx, address, name) or [])
         for arn in sorted(want - have):
             call(address, iam, "attach_role_policy", RoleName=name, PolicyArn=arn)
         for arn in sorted(have - want):
             ignore_not_found(address, iam, "detach_role_policy", RoleName=name, PolicyArn=arn)
-        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        to_set, to_remove = tag_changes(before.tags, after.tags)
         if to_set:
             call(address, iam, "tag_role", RoleName=name, Tags=tag_list(to_set))
         if to_remove:
@@ -153,11 +156,11 @@ class RoleProvider(Provider):
             return
         for arn in attached:
             ignore_not_found(address, iam, "detach_role_policy", RoleName=name, PolicyArn=arn)
-        inline = call_or_none(address, iam, "list_role_policies", RoleName=name)
-        for policy in (inline or {}).get("PolicyNames", []):
+        inline = paginate_or_none(address, iam, "list_role_policies", RoleName=name) or []
+        for policy in [n for page in inline for n in page.get("PolicyNames", [])]:
             ignore_not_found(address, iam, "delete_role_policy", RoleName=name, PolicyName=policy)
-        profiles = call_or_none(address, iam, "list_instance_profiles_for_role", RoleName=name)
-        for profile in (profiles or {}).get("InstanceProfiles", []):
+        pages = paginate_or_none(address, iam, "list_instance_profiles_for_role", RoleName=name) or []
+        for profile in [p for page in pages for p in page.get("InstanceProfiles", [])]:
             ignore_not_found(
                 address,
                 iam,
@@ -168,23 +171,23 @@ class RoleProvider(Provider):
         ignore_not_found(address, iam, "delete_role", RoleName=name)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        name = props.get("name")
-        if not name:
-            return None
-        outputs = self.read(ctx, address, str(name), props)
-        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+        p = RoleProps.parse(props, address)
+        name = p.name
+        outputs = self.read(ctx, address, name, props)
+        if outputs is None or not owned(ctx, p.tags, outputs["observed"]["tags"]):
             return None
         # An interrupted create may have stopped before attaching every managed policy.
-        missing = set(props.get("managed_policies") or []) - set(outputs["observed"]["managed_policies"])
+        missing = set(p.managed_policies) - set(outputs["observed"]["managed_policies"])
         if missing:
             iam = ctx.client("iam")
             for arn in sorted(missing):
-                call(address, iam, "attach_role_policy", RoleName=str(name), PolicyArn=arn)
-            outputs = require(self.read(ctx, address, str(name), props), address, f"role {name}")
-        return Created(str(name), outputs)
+                call(address, iam, "attach_role_policy", RoleName=name, PolicyArn=arn)
+            outputs = require(self.read(ctx, address, name, props), address, f"role {name}")
+        return Created(name, outputs)
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
-        want = {**props, "managed_policies": sorted(props.get("managed_policies") or [])}
-        want.setdefault("trust_service", "lambda.amazonaws.com")
-        want["description"] = props.get("description") or ""
+        p = RoleProps.parse_recorded(props)
+        want = {**props, "managed_policies": sorted(p.managed_policies)}
+        want["trust_service"] = p.trust_service
+        want["description"] = p.description
         return super().drift(want, live)

@@ -7,7 +7,13 @@ from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.providers._common import policy_document, require
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
+
+
+class RolePolicyProps(PropsModel):
+    role_name: str
+    policy_name: str
+    document: dict[str, Any]  # the IAM policy document, as a dict
 
 
 def _split(physical_id: str) -> tuple[str, str]:
@@ -17,12 +23,14 @@ def _split(physical_id: str) -> tuple[str, str]:
 
 class RolePolicyProvider(Provider):
     type_name: ClassVar[str] = "aws.iam.role_policy"
+    props_model: ClassVar[type[PropsModel]] = RolePolicyProps
     replace_on: ClassVar[frozenset[str]] = frozenset({"role_name", "policy_name"})
     stable_outputs: ClassVar[frozenset[str]] = frozenset({"name", "role_name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
-        role, policy = str(props["role_name"]), str(props["policy_name"])
-        self._put(ctx, address, role, policy, props["document"])
+        p = RolePolicyProps.parse(props, address)
+        role, policy = p.role_name, p.policy_name
+        self._put(ctx, address, role, policy, p.document)
         physical_id = f"{role}:{policy}"
         outputs = require(self.read(ctx, address, physical_id, props), address, f"policy {physical_id}")
         return Created(physical_id, outputs)
@@ -61,9 +69,10 @@ class RolePolicyProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = RolePolicyProps.parse_recorded(old), RolePolicyProps.parse(new, address)
         role, policy = _split(physical_id)
-        if old.get("document") != new.get("document"):
-            self._put(ctx, address, role, policy, new["document"])
+        if before.document != after.document:
+            self._put(ctx, address, role, policy, after.document)
         return require(self.read(ctx, address, physical_id, new), address, f"policy {physical_id}")
 
     def delete(
@@ -73,6 +82,8 @@ class RolePolicyProvider(Provider):
         ignore_not_found(address, ctx.client("iam"), "delete_role_policy", RoleName=role, PolicyName=policy)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        physical_id = f"{props['role_name']}:{props['policy_name']}"
+        # Inline policies carry no tags: found by (role, policy name), both deterministic.
+        p = RolePolicyProps.parse(props, address)
+        physical_id = f"{p.role_name}:{p.policy_name}"
         outputs = self.read(ctx, address, physical_id, props)
         return Created(physical_id, outputs) if outputs is not None else None

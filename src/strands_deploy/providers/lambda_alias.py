@@ -14,10 +14,17 @@ from typing import Any, ClassVar
 from strands_deploy.aws.errors import call, call_or_none, error_code, ignore_not_found
 from strands_deploy.aws.waiters import retry_while, update_in_progress
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.providers._common import function_name_of
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers._common import function_name_of, paginate_or_none
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 KEEP_VERSIONS = 3
+
+
+class AliasProps(PropsModel):
+    function_name: str  # a name or (qualified) ARN
+    name: str = "live"
+    # the function's `revision` output: a change publishes a new version and moves the alias
+    revision: str | None = None
 
 
 def _split(alias_arn: str) -> tuple[str, str]:
@@ -28,6 +35,7 @@ def _split(alias_arn: str) -> tuple[str, str]:
 
 class AliasProvider(Provider):
     type_name: ClassVar[str] = "aws.lambda.alias"
+    props_model: ClassVar[type[PropsModel]] = AliasProps
     replace_on: ClassVar[frozenset[str]] = frozenset({"function_name", "name"})
 
     def _publish(self, ctx: ProviderContext, address: str, function_name: str) -> str:
@@ -46,9 +54,10 @@ class AliasProvider(Provider):
         return str(resp["Version"])
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = AliasProps.parse(props, address)
         lam = ctx.client("lambda")
-        function_name = function_name_of(str(props["function_name"]))
-        alias = str(props.get("name") or "live")
+        function_name = function_name_of(p.function_name)
+        alias = p.name or "live"
         version = self._publish(ctx, address, function_name)
         resp = retry_while(
             ctx,
@@ -112,22 +121,18 @@ class AliasProvider(Provider):
         if ctx.aws.settings.local:
             return
         lam = ctx.client("lambda")
-        versions: list[int] = []
-        marker: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"FunctionName": function_name}
-            if marker:
-                kwargs["Marker"] = marker
-            page = call_or_none(address, lam, "list_versions_by_function", **kwargs)
-            if page is None:
-                return
-            versions.extend(int(v["Version"]) for v in page.get("Versions", []) if v["Version"].isdigit())
-            marker = page.get("NextMarker")
-            if not marker:
-                break
-        aliases = call_or_none(address, lam, "list_aliases", FunctionName=function_name) or {}
+        pages = paginate_or_none(address, lam, "list_versions_by_function", FunctionName=function_name)
+        if pages is None:
+            return
+        versions = [
+            int(v["Version"]) for page in pages for v in page.get("Versions", []) if v["Version"].isdigit()
+        ]
+        alias_pages = paginate_or_none(address, lam, "list_aliases", FunctionName=function_name) or []
         in_use = {
-            int(a["FunctionVersion"]) for a in aliases.get("Aliases", []) if a["FunctionVersion"].isdigit()
+            int(a["FunctionVersion"])
+            for page in alias_pages
+            for a in page.get("Aliases", [])
+            if a["FunctionVersion"].isdigit()
         }
         keep = set(sorted(set(versions))[-KEEP_VERSIONS:]) | in_use
         for number in sorted(set(versions) - keep):
@@ -151,8 +156,10 @@ class AliasProvider(Provider):
         )
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        function_name = function_name_of(str(props["function_name"]))
-        alias = str(props.get("name") or "live")
+        # Aliases carry no tags: found by (function, alias name), both deterministic.
+        p = AliasProps.parse(props, address)
+        function_name = function_name_of(p.function_name)
+        alias = p.name or "live"
         resp = call_or_none(
             address, ctx.client("lambda"), "get_alias", FunctionName=function_name, Name=alias
         )
@@ -163,7 +170,8 @@ class AliasProvider(Provider):
         return Created(arn, outputs) if outputs is not None else None
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
-        want = {**props, "function_name": function_name_of(str(props.get("function_name", "")))}
+        p = AliasProps.parse_recorded(props)
+        want = {**props, "function_name": function_name_of(p.function_name or "")}
         return super().drift(want, live)
 
 

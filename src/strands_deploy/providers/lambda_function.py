@@ -22,8 +22,42 @@ from strands_deploy.aws.waiters import (
     update_in_progress,
     wait_function_ready,
 )
-from strands_deploy.providers._common import owned, require, tag_changes, tags_of
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext, stable_hash
+from strands_deploy.providers._common import owned, require, tag_changes
+from strands_deploy.providers.base import (
+    Created,
+    Outputs,
+    Props,
+    PropsModel,
+    Provider,
+    ProviderContext,
+    stable_hash,
+)
+
+
+class CodeProps(PropsModel):
+    path: str  # the agent folder, relative to the project
+    hash: str  # content hash of the folder: a change means new code
+    entry: str | None = None  # "agent.py:agent"
+
+
+class FunctionProps(PropsModel):
+    name: str
+    role_arn: str
+    runtime: str
+    handler: str
+    memory: int
+    timeout: int
+    architecture: str = "x86_64"
+    environment: dict[str, str] = {}
+    layers: list[str] = []
+    code: CodeProps
+    reserved_concurrency: int | None = None
+    tracing: str = "PassThrough"
+    dead_letter_arn: str | None = None
+    logging_group: str | None = None  # None: Lambda's default /aws/lambda/<name>
+    description: str = ""
+    tags: dict[str, str] = {}
+
 
 # property → UpdateFunctionConfiguration parameter
 CONFIG_PROPS = (
@@ -75,39 +109,37 @@ def _config_param(name: str, key: str, value: Any) -> tuple[str, Any]:
 
 class FunctionProvider(Provider):
     type_name: ClassVar[str] = "aws.lambda.function"
+    props_model: ClassVar[type[PropsModel]] = FunctionProps
     expected_seconds: ClassVar[float] = 3.0
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     # --- create -------------------------------------------------------------------------------
 
-    def _zip(self, ctx: ProviderContext, address: str, props: Props) -> bytes:
+    def _zip(self, ctx: ProviderContext, address: str, p: FunctionProps) -> bytes:
         from strands_deploy.packaging.build import build_code_zip
 
-        code = props["code"]
         ctx.progress(address, "packaging the code")
-        path = build_code_zip(ctx.project_dir, str(code["path"]), str(code["hash"]), ctx.cache_dir)
+        path = build_code_zip(ctx.project_dir, p.code.path, p.code.hash, ctx.cache_dir)
         return path.read_bytes()
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = FunctionProps.parse(props, address)
         lam = ctx.client("lambda")
-        name = str(props["name"])
+        name = p.name
         kwargs: dict[str, Any] = {
             "FunctionName": name,
-            "Code": {"ZipFile": self._zip(ctx, address, props)},
-            "Architectures": [str(props.get("architecture") or "x86_64")],
+            "Code": {"ZipFile": self._zip(ctx, address, p)},
+            "Architectures": [p.architecture or "x86_64"],
             "Publish": False,
         }
         for key in CONFIG_PROPS:
-            if key == "dead_letter_arn" and not props.get(key):
+            value = getattr(p, key)
+            if key in ("dead_letter_arn", "environment", "layers", "description") and not value:
                 continue
-            if key in ("environment", "layers", "description") and not props.get(key):
-                continue
-            if key in props or key == "logging_group":
-                param, value = _config_param(name, key, props.get(key))
-                kwargs[param] = value
-        tags = tags_of(props)
-        if tags:
-            kwargs["Tags"] = tags
+            param, api_value = _config_param(name, key, value)
+            kwargs[param] = api_value
+        if p.tags:  # in the create call itself: an interrupted create leaves a function `find` adopts
+            kwargs["Tags"] = p.tags
         ctx.progress(address, "creating the function")
         retry_while(
             ctx,
@@ -118,13 +150,13 @@ class FunctionProvider(Provider):
             note="waiting for the execution role to become usable by Lambda (IAM propagation)",
         )
         wait_function_ready(ctx, address, name)
-        if props.get("reserved_concurrency") is not None:
+        if p.reserved_concurrency is not None:
             call(
                 address,
                 lam,
                 "put_function_concurrency",
                 FunctionName=name,
-                ReservedConcurrentExecutions=int(props["reserved_concurrency"]),
+                ReservedConcurrentExecutions=p.reserved_concurrency,
             )
         return Created(name, require(self.read(ctx, address, name, props), address, f"function {name}"))
 
@@ -175,22 +207,22 @@ class FunctionProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = FunctionProps.parse_recorded(old), FunctionProps.parse(new, address)
         lam = ctx.client("lambda")
         name = physical_id
-        old_code, new_code = old.get("code") or {}, new.get("code") or {}
-        code_changed = old_code.get("hash") != new_code.get("hash") or old.get("architecture") != new.get(
-            "architecture"
-        )
+        # (an adopted resource's recorded code is unknown, None: its code is sent)
+        old_hash = before.code.hash if before.code is not None else None
+        code_changed = old_hash != after.code.hash or before.architecture != after.architecture
         config: dict[str, Any] = {}
         for key in CONFIG_PROPS:
-            if old.get(key) != new.get(key):
-                param, value = _config_param(name, key, new.get(key))
+            if getattr(before, key) != getattr(after, key):
+                param, value = _config_param(name, key, getattr(after, key))
                 config[param] = value
 
         if code_changed or config:
             wait_function_ready(ctx, address, name)  # an earlier update may still be in progress
         if code_changed:
-            zip_bytes = self._zip(ctx, address, new)
+            zip_bytes = self._zip(ctx, address, after)
             ctx.progress(address, "updating the code")
             retry_while(
                 ctx,
@@ -202,7 +234,7 @@ class FunctionProvider(Provider):
                     "update_function_code",
                     FunctionName=name,
                     ZipFile=zip_bytes,
-                    Architectures=[str(new.get("architecture") or "x86_64")],
+                    Architectures=[after.architecture or "x86_64"],
                 ),
                 update_in_progress,
                 timeout=300,
@@ -220,8 +252,8 @@ class FunctionProvider(Provider):
             )
             wait_function_ready(ctx, address, name)
 
-        if old.get("reserved_concurrency") != new.get("reserved_concurrency"):
-            if new.get("reserved_concurrency") is None:
+        if before.reserved_concurrency != after.reserved_concurrency:
+            if after.reserved_concurrency is None:
                 call(address, lam, "delete_function_concurrency", FunctionName=name)
             else:
                 call(
@@ -229,10 +261,10 @@ class FunctionProvider(Provider):
                     lam,
                     "put_function_concurrency",
                     FunctionName=name,
-                    ReservedConcurrentExecutions=int(new["reserved_concurrency"]),
+                    ReservedConcurrentExecutions=after.reserved_concurrency,
                 )
 
-        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        to_set, to_remove = tag_changes(before.tags, after.tags)
         if to_set or to_remove:
             arn = str(outputs.get("arn") or "")
             if not arn:
@@ -259,12 +291,13 @@ class FunctionProvider(Provider):
         )
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        name = str(props["name"])
+        p = FunctionProps.parse(props, address)
+        name = p.name
         outputs = self.read(ctx, address, name, props)
-        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+        if outputs is None or not owned(ctx, p.tags, outputs["observed"]["tags"]):
             return None
         wait_function_ready(ctx, address, name)
-        want = props.get("reserved_concurrency")
+        want = p.reserved_concurrency
         if want is not None and outputs["observed"].get("reserved_concurrency") != want:
             # An interrupted create may have stopped before setting the concurrency.
             call(
@@ -272,17 +305,17 @@ class FunctionProvider(Provider):
                 ctx.client("lambda"),
                 "put_function_concurrency",
                 FunctionName=name,
-                ReservedConcurrentExecutions=int(want),
+                ReservedConcurrentExecutions=want,
             )
         return Created(name, require(self.read(ctx, address, name, props), address, f"function {name}"))
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
-        name = str(props.get("name", ""))
+        p = FunctionProps.parse_recorded(props)
         want = dict(props)
-        want["environment"] = {str(k): str(v) for k, v in (props.get("environment") or {}).items()}
-        want["layers"] = [str(v) for v in props.get("layers") or []]
-        want["logging_group"] = props.get("logging_group") or _default_log_group(name)
-        want["tracing"] = props.get("tracing") or "PassThrough"
-        want["description"] = props.get("description") or ""
-        want["tags"] = tags_of(props)
+        want["environment"] = dict(p.environment)
+        want["layers"] = list(p.layers)
+        want["logging_group"] = p.logging_group or _default_log_group(p.name)
+        want["tracing"] = p.tracing or "PassThrough"
+        want["description"] = p.description
+        want["tags"] = dict(p.tags)
         return super().drift(want, live)

@@ -10,14 +10,20 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
-from strands_deploy.providers._common import require
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers._common import paginate, require
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 
-def _description(props: Props) -> str:
-    return (f"strands-deploy deps {props['requirements_hash']} {props['runtime']} {props['architecture']}")[
-        :256
-    ]
+class LayerProps(PropsModel):
+    name: str
+    requirements_file: str  # relative to the project folder
+    requirements_hash: str
+    runtime: str
+    architecture: str
+
+
+def _description(p: LayerProps) -> str:
+    return f"strands-deploy deps {p.requirements_hash} {p.runtime} {p.architecture}"[:256]
 
 
 def _split_arn(version_arn: str) -> tuple[str, int]:
@@ -28,6 +34,7 @@ def _split_arn(version_arn: str) -> tuple[str, int]:
 
 class LayerProvider(Provider):
     type_name: ClassVar[str] = "aws.lambda.layer"
+    props_model: ClassVar[type[PropsModel]] = LayerProps
     expected_seconds: ClassVar[float] = 5.0
     replace_on: ClassVar[frozenset[str]] = frozenset(
         {"name", "requirements_file", "requirements_hash", "runtime", "architecture"}
@@ -37,13 +44,14 @@ class LayerProvider(Provider):
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
         from strands_deploy.packaging.build import build_layer_zip
 
+        p = LayerProps.parse(props, address)
         ctx.progress(address, "building the dependency layer")
         zip_path = build_layer_zip(
             ctx.project_dir,
-            str(props["requirements_file"]),
-            str(props["requirements_hash"]),
-            str(props["runtime"]),
-            str(props["architecture"]),
+            p.requirements_file,
+            p.requirements_hash,
+            p.runtime,
+            p.architecture,
             ctx.target,
             ctx.cache_dir,
         )
@@ -52,11 +60,11 @@ class LayerProvider(Provider):
             address,
             ctx.client("lambda"),
             "publish_layer_version",
-            LayerName=str(props["name"]),
-            Description=_description(props),
+            LayerName=p.name,
+            Description=_description(p),
             Content={"ZipFile": zip_path.read_bytes()},
-            CompatibleRuntimes=[str(props["runtime"])],
-            CompatibleArchitectures=[str(props["architecture"])],
+            CompatibleRuntimes=[p.runtime],
+            CompatibleArchitectures=[p.architecture],
         )
         arn = str(resp["LayerVersionArn"])
         return Created(arn, require(self.read(ctx, address, arn, props), address, f"layer {arn}"))
@@ -111,22 +119,18 @@ class LayerProvider(Provider):
         )
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        client = ctx.client("lambda")
-        want = _description(props)
-        marker: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"LayerName": str(props["name"])}
-            if marker:
-                kwargs["Marker"] = marker
-            page = call_or_none(address, client, "list_layer_versions", **kwargs)
-            if page is None:
-                return None
+        # Layer versions carry no tags: the newest version of the layer name whose description
+        # records these requirements, runtime and architecture is the one an interrupted run published.
+        p = LayerProps.parse(props, address)
+        want = _description(p)
+        pages = paginate(
+            address, ctx.client("lambda"), "list_layer_versions", missing_ok=True, LayerName=p.name
+        )
+        for page in pages:
             for version in page.get("LayerVersions", []):
                 if version.get("Description") == want:
                     arn = str(version["LayerVersionArn"])
                     outputs = self.read(ctx, address, arn, props)
                     if outputs is not None:
                         return Created(arn, outputs)
-            marker = page.get("NextMarker")
-            if not marker:
-                return None
+        return None

@@ -8,11 +8,20 @@ Physical id: ``function:qualifier``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from strands_deploy.aws.errors import AwsCallError, call, call_or_none, ignore_not_found
 from strands_deploy.providers._common import function_name_of, require
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
+
+
+class FunctionUrlProps(PropsModel):
+    function_name: str  # a name or (qualified) ARN
+    qualifier: str = "live"
+    auth: Literal["NONE", "AWS_IAM"] = "AWS_IAM"
+    # strands.yaml CORS (snake_case keys) or API-shaped CORS; None: no CORS
+    cors: dict[str, Any] | None = None
+
 
 URL_SID = "strands-url-public"
 INVOKE_SID = "strands-url-public-invoke"
@@ -44,15 +53,17 @@ def _split(physical_id: str) -> tuple[str, str]:
 
 class FunctionUrlProvider(Provider):
     type_name: ClassVar[str] = "aws.lambda.url"
+    props_model: ClassVar[type[PropsModel]] = FunctionUrlProps
     replace_on: ClassVar[frozenset[str]] = frozenset({"function_name", "qualifier"})
     stable_outputs: ClassVar[frozenset[str]] = frozenset({"url", "function_arn"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
-        function_name = function_name_of(str(props["function_name"]))
-        qualifier = str(props.get("qualifier") or "live")
-        auth = str(props.get("auth") or "AWS_IAM")
+        p = FunctionUrlProps.parse(props, address)
+        function_name = function_name_of(p.function_name)
+        qualifier = p.qualifier or "live"
+        auth = p.auth
         kwargs: dict[str, Any] = {"FunctionName": function_name, "Qualifier": qualifier, "AuthType": auth}
-        cors = cors_param(props.get("cors"))
+        cors = cors_param(p.cors)
         if cors:
             kwargs["Cors"] = cors
         resp = call(
@@ -134,9 +145,10 @@ class FunctionUrlProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = FunctionUrlProps.parse_recorded(old), FunctionUrlProps.parse(new, address)
         function_name, qualifier = _split(physical_id)
-        old_auth, new_auth = str(old.get("auth") or "AWS_IAM"), str(new.get("auth") or "AWS_IAM")
-        if old_auth != new_auth or old.get("cors") != new.get("cors"):
+        old_auth, new_auth = before.auth, after.auth
+        if old_auth != new_auth or before.cors != after.cors:
             call(
                 address,
                 ctx.client("lambda"),
@@ -145,7 +157,7 @@ class FunctionUrlProvider(Provider):
                 Qualifier=qualifier,
                 AuthType=new_auth,
                 # An empty Cors clears it.
-                Cors=cors_param(new.get("cors")),
+                Cors=cors_param(after.cors),
             )
         if new_auth == "NONE" and old_auth != "NONE":
             self._allow_public(ctx, address, function_name, qualifier)
@@ -167,20 +179,22 @@ class FunctionUrlProvider(Provider):
         self._revoke_public(ctx, address, function_name, qualifier)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        function_name = function_name_of(str(props["function_name"]))
-        physical_id = f"{function_name}:{props.get('qualifier') or 'live'}"
+        # URLs carry no tags: found by (function, qualifier), both deterministic.
+        p = FunctionUrlProps.parse(props, address)
+        physical_id = f"{function_name_of(p.function_name)}:{p.qualifier or 'live'}"
         outputs = self.read(ctx, address, physical_id, props)
         if outputs is None:
             return None
         # An interrupted create may have made the URL but not the permission: make sure of it.
-        if props.get("auth") == "NONE":
+        if p.auth == "NONE":
             self._allow_public(ctx, address, *_split(physical_id))
         return Created(physical_id, outputs)
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
-        want: dict[str, Any] = {"auth": props.get("auth") or "AWS_IAM"}
+        p = FunctionUrlProps.parse_recorded(props)
+        want: dict[str, Any] = {"auth": p.auth}
         observed = live.get("observed", {})
-        want_cors = cors_param(props.get("cors")) or None
+        want_cors = cors_param(p.cors) or None
         live_cors = observed.get("cors")
         out = super().drift(want, live)
         if _norm_cors(want_cors) != _norm_cors(live_cors):

@@ -10,27 +10,30 @@ from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found, is_already_exists
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.providers._common import owned, require, tag_changes, tags_of
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers._common import owned, require, tag_changes
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 DEFAULT_RETENTION = 30
 
 
-def _retention(props: Props) -> int:
-    value = props.get("retention_days")
-    return int(value) if value is not None else DEFAULT_RETENTION
+class LogGroupProps(PropsModel):
+    name: str
+    retention_days: int = DEFAULT_RETENTION
+    tags: dict[str, str] = {}
 
 
 class LogGroupProvider(Provider):
     type_name: ClassVar[str] = "aws.logs.log_group"
+    props_model: ClassVar[type[PropsModel]] = LogGroupProps
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = LogGroupProps.parse(props, address)
         logs = ctx.client("logs")
-        name = str(props["name"])
-        tags = tags_of(props)
+        name = p.name
+        tags = p.tags
         kwargs: dict[str, Any] = {"logGroupName": name}
-        if tags:
+        if tags:  # in the create call itself: an interrupted create leaves a group `find` adopts
             kwargs["tags"] = tags
         try:
             call(address, logs, "create_log_group", resource_name=name, **kwargs)
@@ -40,11 +43,11 @@ class LogGroupProvider(Provider):
             live = self.read(ctx, address, name, props)
             live_tags = (live or {}).get("observed", {}).get("tags", {})
             # Auto-created by Lambda (no strands tags) or ours from an interrupted run: adopt.
-            if live is None or ("strands:project" in live_tags and not owned(ctx, props, live_tags)):
+            if live is None or ("strands:project" in live_tags and not owned(ctx, tags, live_tags)):
                 raise
             if tags:
                 self._tag(ctx, address, live["arn"], tags, [])
-        call(address, logs, "put_retention_policy", logGroupName=name, retentionInDays=_retention(props))
+        call(address, logs, "put_retention_policy", logGroupName=name, retentionInDays=p.retention_days)
         return Created(name, require(self.read(ctx, address, name, props), address, f"log group {name}"))
 
     def _describe(self, ctx: ProviderContext, address: str, name: str) -> dict[str, Any] | None:
@@ -88,15 +91,16 @@ class LogGroupProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
-        if _retention(old) != _retention(new):
+        before, after = LogGroupProps.parse_recorded(old), LogGroupProps.parse(new, address)
+        if before.retention_days != after.retention_days:
             call(
                 address,
                 ctx.client("logs"),
                 "put_retention_policy",
                 logGroupName=physical_id,
-                retentionInDays=_retention(new),
+                retentionInDays=after.retention_days,
             )
-        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        to_set, to_remove = tag_changes(before.tags, after.tags)
         if to_set or to_remove:
             self._tag(ctx, address, str(outputs["arn"]), to_set, to_remove)
         return require(self.read(ctx, address, physical_id, new), address, f"log group {physical_id}")
@@ -107,20 +111,22 @@ class LogGroupProvider(Provider):
         ignore_not_found(address, ctx.client("logs"), "delete_log_group", logGroupName=physical_id)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        name = str(props["name"])
+        p = LogGroupProps.parse(props, address)
+        name = p.name
         outputs = self.read(ctx, address, name, props)
-        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+        if outputs is None or not owned(ctx, p.tags, outputs["observed"]["tags"]):
             return None
-        if outputs["observed"]["retention_days"] != _retention(props):  # create stopped half-way
+        if outputs["observed"]["retention_days"] != p.retention_days:  # create stopped half-way
             call(
                 address,
                 ctx.client("logs"),
                 "put_retention_policy",
                 logGroupName=name,
-                retentionInDays=_retention(props),
+                retentionInDays=p.retention_days,
             )
             outputs = require(self.read(ctx, address, name, props), address, f"log group {name}")
         return Created(name, outputs)
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
-        return super().drift({**props, "retention_days": _retention(props)}, live)
+        p = LogGroupProps.parse_recorded(props)
+        return super().drift({**props, "retention_days": p.retention_days}, live)

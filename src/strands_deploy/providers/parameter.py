@@ -18,15 +18,24 @@ from strands_deploy.providers._common import (
     tag_changes,
     tag_dict,
     tag_list,
-    tags_of,
 )
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 STANDARD_LIMIT = 4096
 
 
-def _type(props: Props) -> str:
-    return "SecureString" if props.get("secure", True) else "String"
+class ParameterProps(PropsModel):
+    """Where the value comes from and a keyed hash of it: never the value itself."""
+
+    name: str
+    source: dict[str, str] = {}  # {"env": "VAR"} or {"file": "path"}
+    fingerprint: str = ""
+    secure: bool = True
+    tags: dict[str, str] = {}
+
+
+def _type(p: ParameterProps) -> str:
+    return "SecureString" if p.secure else "String"
 
 
 def _tier(value: str) -> str:
@@ -35,21 +44,22 @@ def _tier(value: str) -> str:
 
 class ParameterProvider(Provider):
     type_name: ClassVar[str] = "aws.ssm.parameter"
+    props_model: ClassVar[type[PropsModel]] = ParameterProps
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
-        name = str(props["name"])
-        value = secret_value(ctx, address, props)
+        p = ParameterProps.parse(props, address)
+        name = p.name
+        value = secret_value(ctx, address, p.source)
         kwargs: dict[str, Any] = {
             "Name": name,
             "Value": value,
-            "Type": _type(props),
+            "Type": _type(p),
             "Tier": _tier(value),
             "Overwrite": False,
         }
-        tags = tags_of(props)
-        if tags:
-            kwargs["Tags"] = tag_list(tags)
+        if p.tags:  # in the create call itself
+            kwargs["Tags"] = tag_list(p.tags)
         call(address, ctx.client("ssm"), "put_parameter", redact=[value], resource_name=name, **kwargs)
         return Created(name, require(self.read(ctx, address, name, props), address, f"parameter {name}"))
 
@@ -96,10 +106,15 @@ class ParameterProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = ParameterProps.parse_recorded(old), ParameterProps.parse(new, address)
         ssm = ctx.client("ssm")
-        changed = any(old.get(k) != new.get(k) for k in ("fingerprint", "source")) or _type(old) != _type(new)
+        changed = (
+            before.fingerprint != after.fingerprint
+            or before.source != after.source
+            or _type(before) != _type(after)
+        )
         if changed:
-            value = secret_value(ctx, address, new)
+            value = secret_value(ctx, address, after.source)
             call(
                 address,
                 ssm,
@@ -107,11 +122,11 @@ class ParameterProvider(Provider):
                 redact=[value],
                 Name=physical_id,
                 Value=value,
-                Type=_type(new),
+                Type=_type(after),
                 Tier=_tier(value),
                 Overwrite=True,
             )
-        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        to_set, to_remove = tag_changes(before.tags, after.tags)
         if to_set:
             call(
                 address,
@@ -138,11 +153,13 @@ class ParameterProvider(Provider):
         ignore_not_found(address, ctx.client("ssm"), "delete_parameter", Name=physical_id)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        name = str(props["name"])
+        p = ParameterProps.parse(props, address)
+        name = p.name
         outputs = self.read(ctx, address, name, props)
-        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+        if outputs is None or not owned(ctx, p.tags, outputs["observed"]["tags"]):
             return None
         return Created(name, outputs)
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
-        return super().drift({**props, "secure": bool(props.get("secure", True))}, live)
+        p = ParameterProps.parse_recorded(props)
+        return super().drift({**props, "secure": p.secure}, live)

@@ -11,11 +11,19 @@ import json
 from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
-from strands_deploy.providers._common import owned, require, tag_changes, tags_of
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers._common import owned, require, tag_changes
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 DEFAULT_MAX_RECEIVE = 5
+
+
+class QueueProps(PropsModel):
+    name: str
+    dlq: bool = False
+    max_receive_count: int = DEFAULT_MAX_RECEIVE
+    visibility_timeout: int | None = None  # None: SQS's default (30 s)
+    tags: dict[str, str] = {}
 
 
 def dlq_name(name: str) -> str:
@@ -31,31 +39,27 @@ def _base_attributes(name: str) -> dict[str, str]:
     return attrs
 
 
-def _max_receive(props: Props) -> int:
-    value = props.get("max_receive_count")
-    return int(value) if value is not None else DEFAULT_MAX_RECEIVE
-
-
 class QueueProvider(Provider):
     type_name: ClassVar[str] = "aws.sqs.queue"
+    props_model: ClassVar[type[PropsModel]] = QueueProps
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
     stable_outputs: ClassVar[frozenset[str]] = frozenset({"arn", "url", "name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = QueueProps.parse(props, address)
         sqs = ctx.client("sqs")
-        name = str(props["name"])
-        tags = tags_of(props)
+        name = p.name
         attrs = _base_attributes(name)
-        if props.get("visibility_timeout") is not None:
-            attrs["VisibilityTimeout"] = str(int(props["visibility_timeout"]))
-        if props.get("dlq"):
-            dlq_arn = self._create_dlq(ctx, address, name, tags)
+        if p.visibility_timeout is not None:
+            attrs["VisibilityTimeout"] = str(p.visibility_timeout)
+        if p.dlq:
+            dlq_arn = self._create_dlq(ctx, address, name, p.tags)
             attrs["RedrivePolicy"] = json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": _max_receive(props)}
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": p.max_receive_count}
             )
         kwargs: dict[str, Any] = {"QueueName": name, "Attributes": attrs}
-        if tags:
-            kwargs["tags"] = tags
+        if p.tags:  # in the create call itself: an interrupted create leaves a queue `find` adopts
+            kwargs["tags"] = p.tags
         url = str(call(address, sqs, "create_queue", resource_name=name, **kwargs)["QueueUrl"])
         return Created(url, require(self.read(ctx, address, url, props), address, f"queue {name}"))
 
@@ -115,21 +119,19 @@ class QueueProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = QueueProps.parse_recorded(old), QueueProps.parse(new, address)
         sqs = ctx.client("sqs")
         url = physical_id
-        name = str(new["name"])
-        tags = tags_of(new)
+        name = after.name
+        tags = after.tags
         attrs: dict[str, str] = {}
-        if (
-            old.get("visibility_timeout") != new.get("visibility_timeout")
-            and new.get("visibility_timeout") is not None
-        ):
-            attrs["VisibilityTimeout"] = str(int(new["visibility_timeout"]))
-        drop_dlq = bool(old.get("dlq")) and not new.get("dlq")
-        if new.get("dlq") and (not old.get("dlq") or _max_receive(old) != _max_receive(new)):
+        if before.visibility_timeout != after.visibility_timeout and after.visibility_timeout is not None:
+            attrs["VisibilityTimeout"] = str(after.visibility_timeout)
+        drop_dlq = before.dlq and not after.dlq
+        if after.dlq and (not before.dlq or before.max_receive_count != after.max_receive_count):
             dlq_arn = outputs.get("dlq_arn") or self._create_dlq(ctx, address, name, tags)
             attrs["RedrivePolicy"] = json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": _max_receive(new)}
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": after.max_receive_count}
             )
         elif drop_dlq:
             attrs["RedrivePolicy"] = ""
@@ -137,9 +139,9 @@ class QueueProvider(Provider):
             call(address, sqs, "set_queue_attributes", QueueUrl=url, Attributes=attrs)
         if drop_dlq:
             self._delete_dlq(ctx, address, name)
-        to_set, to_remove = tag_changes(tags_of(old), tags)
+        to_set, to_remove = tag_changes(before.tags, tags)
         queues = [url]
-        if new.get("dlq"):
+        if after.dlq:
             dlq = call_or_none(address, sqs, "get_queue_url", QueueName=dlq_name(name))
             if dlq:
                 queues.append(str(dlq["QueueUrl"]))
@@ -159,24 +161,27 @@ class QueueProvider(Provider):
     def delete(
         self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
     ) -> None:
+        p = QueueProps.parse_recorded(props)
         sqs = ctx.client("sqs")
         ignore_not_found(address, sqs, "delete_queue", QueueUrl=physical_id)
         if outputs.get("dlq_url"):
             ignore_not_found(address, sqs, "delete_queue", QueueUrl=str(outputs["dlq_url"]))
-        elif props.get("dlq") and props.get("name"):
-            self._delete_dlq(ctx, address, str(props["name"]))
+        elif p.dlq and p.name:
+            self._delete_dlq(ctx, address, p.name)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        resp = call_or_none(address, ctx.client("sqs"), "get_queue_url", QueueName=str(props["name"]))
+        p = QueueProps.parse(props, address)
+        resp = call_or_none(address, ctx.client("sqs"), "get_queue_url", QueueName=p.name)
         if resp is None:
             return None
         url = str(resp["QueueUrl"])
         outputs = self.read(ctx, address, url, props)
-        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+        if outputs is None or not owned(ctx, p.tags, outputs["observed"]["tags"]):
             return None
         return Created(url, outputs)
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
-        want = {**props, "dlq": bool(props.get("dlq"))}
-        want["max_receive_count"] = _max_receive(props) if props.get("dlq") else None
+        p = QueueProps.parse_recorded(props)
+        want = {**props, "dlq": p.dlq}
+        want["max_receive_count"] = p.max_receive_count if p.dlq else None
         return super().drift(want, live)

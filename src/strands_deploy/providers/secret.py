@@ -21,22 +21,32 @@ from strands_deploy.providers._common import (
     tag_changes,
     tag_dict,
     tag_list,
-    tags_of,
 )
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 RECOVERY_DAYS = 7
 
 
+class SecretProps(PropsModel):
+    """Where the value comes from and a keyed hash of it: never the value itself."""
+
+    name: str
+    source: dict[str, str] = {}  # {"env": "VAR"} or {"file": "path"}
+    fingerprint: str = ""
+    tags: dict[str, str] = {}
+
+
 class SecretProvider(Provider):
     type_name: ClassVar[str] = "aws.secretsmanager.secret"
+    props_model: ClassVar[type[PropsModel]] = SecretProps
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = SecretProps.parse(props, address)
         sm = ctx.client("secretsmanager")
-        name = str(props["name"])
-        value = secret_value(ctx, address, props)
-        tags = tags_of(props)
+        name = p.name
+        value = secret_value(ctx, address, p.source)
+        tags = p.tags
         kwargs: dict[str, Any] = {"Name": name, "SecretString": value}
         if tags:
             kwargs["Tags"] = tag_list(tags)
@@ -51,9 +61,9 @@ class SecretProvider(Provider):
                 raise
             ctx.progress(address, "restoring the secret scheduled for deletion")
             call(address, sm, "restore_secret", SecretId=name)
-            self._put_value(ctx, address, name, value)
-            if tags:
+            if tags:  # before the value: a restored secret is recognisably ours as early as possible
                 call(address, sm, "tag_resource", SecretId=name, Tags=tag_list(tags))
+            self._put_value(ctx, address, name, value)
         return Created(name, require(self.read(ctx, address, name, props), address, f"secret {name}"))
 
     def _put_value(self, ctx: ProviderContext, address: str, name: str, value: str) -> None:
@@ -85,10 +95,11 @@ class SecretProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = SecretProps.parse_recorded(old), SecretProps.parse(new, address)
         sm = ctx.client("secretsmanager")
-        if old.get("fingerprint") != new.get("fingerprint") or old.get("source") != new.get("source"):
-            self._put_value(ctx, address, physical_id, secret_value(ctx, address, new))
-        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        if before.fingerprint != after.fingerprint or before.source != after.source:
+            self._put_value(ctx, address, physical_id, secret_value(ctx, address, after.source))
+        to_set, to_remove = tag_changes(before.tags, after.tags)
         if to_set:
             call(address, sm, "tag_resource", SecretId=physical_id, Tags=tag_list(to_set))
         if to_remove:
@@ -109,8 +120,9 @@ class SecretProvider(Provider):
         )
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        name = str(props["name"])
+        p = SecretProps.parse(props, address)
+        name = p.name
         outputs = self.read(ctx, address, name, props)
-        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+        if outputs is None or not owned(ctx, p.tags, outputs["observed"]["tags"]):
             return None
         return Created(name, outputs)

@@ -6,41 +6,48 @@ UpdateContinuousBackups; tags are kept in sync.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.aws.waiters import wait_table_active
-from strands_deploy.providers._common import owned, require, tag_changes, tag_dict, tag_list, tags_of
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers._common import owned, require, tag_changes, tag_dict, tag_list
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
+
+KeyType = Literal["S", "N", "B"]
 
 
-def _keys(props: Props) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    schema = [{"AttributeName": str(props["hash_key"]), "KeyType": "HASH"}]
-    attrs = [
-        {"AttributeName": str(props["hash_key"]), "AttributeType": str(props.get("hash_key_type") or "S")}
-    ]
-    if props.get("range_key"):
-        schema.append({"AttributeName": str(props["range_key"]), "KeyType": "RANGE"})
-        attrs.append(
-            {
-                "AttributeName": str(props["range_key"]),
-                "AttributeType": str(props.get("range_key_type") or "S"),
-            }
-        )
+class TableProps(PropsModel):
+    name: str
+    hash_key: str
+    hash_key_type: KeyType = "S"
+    range_key: str | None = None
+    range_key_type: KeyType | None = None
+    pitr: bool = False
+    tags: dict[str, str] = {}
+
+
+def _keys(p: TableProps) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    schema = [{"AttributeName": p.hash_key, "KeyType": "HASH"}]
+    attrs = [{"AttributeName": p.hash_key, "AttributeType": p.hash_key_type}]
+    if p.range_key:
+        schema.append({"AttributeName": p.range_key, "KeyType": "RANGE"})
+        attrs.append({"AttributeName": p.range_key, "AttributeType": p.range_key_type or "S"})
     return schema, attrs
 
 
 class TableProvider(Provider):
     type_name: ClassVar[str] = "aws.dynamodb.table"
+    props_model: ClassVar[type[PropsModel]] = TableProps
     expected_seconds: ClassVar[float] = 8.0
     replace_on: ClassVar[frozenset[str]] = frozenset(
         {"name", "hash_key", "hash_key_type", "range_key", "range_key_type"}
     )
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = TableProps.parse(props, address)
         ddb = ctx.client("dynamodb")
-        name = str(props["name"])
-        schema, attrs = _keys(props)
+        name = p.name
+        schema, attrs = _keys(p)
         kwargs: dict[str, Any] = {
             "TableName": name,
             "KeySchema": schema,
@@ -48,12 +55,11 @@ class TableProvider(Provider):
             "BillingMode": "PAY_PER_REQUEST",
             "SSESpecification": {"Enabled": True},
         }
-        tags = tags_of(props)
-        if tags:
-            kwargs["Tags"] = tag_list(tags)
+        if p.tags:  # in the create call itself: an interrupted create leaves a table `find` adopts
+            kwargs["Tags"] = tag_list(p.tags)
         call(address, ddb, "create_table", resource_name=name, **kwargs)
         wait_table_active(ctx, address, name)
-        if props.get("pitr"):
+        if p.pitr:
             self._set_pitr(ctx, address, name, True)
         return Created(name, require(self.read(ctx, address, name, props), address, f"table {name}"))
 
@@ -110,10 +116,11 @@ class TableProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = TableProps.parse_recorded(old), TableProps.parse(new, address)
         ddb = ctx.client("dynamodb")
-        if bool(old.get("pitr")) != bool(new.get("pitr")):
-            self._set_pitr(ctx, address, physical_id, bool(new.get("pitr")))
-        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        if before.pitr != after.pitr:
+            self._set_pitr(ctx, address, physical_id, after.pitr)
+        to_set, to_remove = tag_changes(before.tags, after.tags)
         arn = str(outputs.get("arn") or "")
         if (to_set or to_remove) and not arn:
             arn = str(require(self.read(ctx, address, physical_id, new), address, physical_id)["arn"])
@@ -129,18 +136,20 @@ class TableProvider(Provider):
         ignore_not_found(address, ctx.client("dynamodb"), "delete_table", TableName=physical_id)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        name = str(props["name"])
+        p = TableProps.parse(props, address)
+        name = p.name
         outputs = self.read(ctx, address, name, props)
-        if outputs is None or not owned(ctx, props, outputs["observed"]["tags"]):
+        if outputs is None or not owned(ctx, p.tags, outputs["observed"]["tags"]):
             return None
         wait_table_active(ctx, address, name)
-        if props.get("pitr") and not outputs["observed"]["pitr"]:  # create stopped half-way
+        if p.pitr and not outputs["observed"]["pitr"]:  # create stopped half-way
             self._set_pitr(ctx, address, name, True)
             outputs = require(self.read(ctx, address, name, props), address, f"table {name}")
         return Created(name, outputs)
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
-        want = {**props, "pitr": bool(props.get("pitr"))}
-        if not props.get("range_key"):
+        p = TableProps.parse_recorded(props)
+        want = {**props, "pitr": p.pitr}
+        if not p.range_key:
             want["range_key"], want["range_key_type"] = None, None
         return super().drift(want, live)

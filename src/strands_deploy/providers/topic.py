@@ -5,25 +5,31 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
-from strands_deploy.providers._common import owned, require, tag_changes, tag_dict, tag_list, tags_of
-from strands_deploy.providers.base import Created, Outputs, Props, Provider, ProviderContext
+from strands_deploy.providers._common import owned, paginate, require, tag_changes, tag_dict, tag_list
+from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 KMS_KEY = "alias/aws/sns"
 
 
+class TopicProps(PropsModel):
+    name: str
+    tags: dict[str, str] = {}
+
+
 class TopicProvider(Provider):
     type_name: ClassVar[str] = "aws.sns.topic"
+    props_model: ClassVar[type[PropsModel]] = TopicProps
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
-        name = str(props["name"])
+        p = TopicProps.parse(props, address)
+        name = p.name
         attrs = {"KmsMasterKeyId": KMS_KEY}
         if name.endswith(".fifo"):
             attrs["FifoTopic"] = "true"
         kwargs: dict[str, Any] = {"Name": name, "Attributes": attrs}
-        tags = tags_of(props)
-        if tags:
-            kwargs["Tags"] = tag_list(tags)
+        if p.tags:  # in the create call itself: an interrupted create leaves a topic `find` adopts
+            kwargs["Tags"] = tag_list(p.tags)
         arn = str(call(address, ctx.client("sns"), "create_topic", resource_name=name, **kwargs)["TopicArn"])
         return Created(arn, require(self.read(ctx, address, arn, props), address, f"topic {name}"))
 
@@ -54,8 +60,9 @@ class TopicProvider(Provider):
         new: Props,
         outputs: Outputs,
     ) -> Outputs:
+        before, after = TopicProps.parse_recorded(old), TopicProps.parse(new, address)
         sns = ctx.client("sns")
-        to_set, to_remove = tag_changes(tags_of(old), tags_of(new))
+        to_set, to_remove = tag_changes(before.tags, after.tags)
         if to_set:
             call(address, sns, "tag_resource", ResourceArn=physical_id, Tags=tag_list(to_set))
         if to_remove:
@@ -69,19 +76,14 @@ class TopicProvider(Provider):
         ignore_not_found(address, ctx.client("sns"), "delete_topic", TopicArn=physical_id)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
-        sns = ctx.client("sns")
-        name = str(props["name"])
-        token: str | None = None
-        while True:
-            page = call(address, sns, "list_topics", **({"NextToken": token} if token else {}))
+        p = TopicProps.parse(props, address)
+        for page in paginate(address, ctx.client("sns"), "list_topics"):
             for topic in page.get("Topics", []):
                 arn = str(topic["TopicArn"])
-                if arn.rsplit(":", 1)[-1] != name:
+                if arn.rsplit(":", 1)[-1] != p.name:
                     continue
                 outputs = self.read(ctx, address, arn, props)
-                if outputs is not None and owned(ctx, props, outputs["observed"]["tags"]):
+                if outputs is not None and owned(ctx, p.tags, outputs["observed"]["tags"]):
                     return Created(arn, outputs)
                 return None
-            token = page.get("NextToken")
-            if not token:
-                return None
+        return None

@@ -18,10 +18,19 @@ def synthesize(
     target: str,
     account: str,
     secret_value: Callable[[dict[str, str]], str],
+    fingerprint_key: bytes,
     agents: list[str] | None = None,
 ) -> Graph:
-    """Build the resource graph of ``env``. ``agents`` limits which agents are synthesised."""
-    ctx = SynthContext(project=project, env=env, target=target, account=account, secret_value=secret_value)
+    """Build the resource graph of ``env``. ``agents`` limits which agents are synthesised.
+    ``fingerprint_key`` keys the hashes of secret values (never stored beside them)."""
+    ctx = SynthContext(
+        project=project,
+        env=env,
+        target=target,
+        account=account,
+        secret_value=secret_value,
+        fingerprint_key=fingerprint_key,
+    )
     for name, res in project.config.resources.items():
         synth_resource(ctx, name, res)
     for name, agent in project.agents.items():

@@ -6,8 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from strands_deploy.config.loader import Project
+from strands_deploy.providers.bucket import BucketProps
+from strands_deploy.providers.http_api import HttpApiProps
+from strands_deploy.providers.iam_role import RoleProps
 from strands_deploy.synth.graph import Graph, Resource
 from strands_deploy.synth.naming import physical_name
+from strands_deploy.synth.props import build
 
 
 @dataclass
@@ -17,6 +21,7 @@ class SynthContext:
     target: str  # "aws" or "local": the platform dependency layers are built for
     account: str
     secret_value: Callable[[dict[str, str]], str]
+    fingerprint_key: bytes  # random, kept outside the state: see state/keys.py
     graph: Graph = field(default_factory=Graph)
 
     def tags(self, agent: str | None = None) -> dict[str, str]:
@@ -40,13 +45,14 @@ class SynthContext:
                 Resource(
                     address,
                     "aws.iam.role",
-                    {
-                        "name": physical_name(self.project.name, self.env, "execution", "role"),
-                        "trust_service": "lambda.amazonaws.com",
-                        "managed_policies": [],
-                        "description": f"strands-deploy execution role of {self.project.name} ({self.env})",
-                        "tags": self.tags(),
-                    },
+                    build(
+                        RoleProps,
+                        name=physical_name(self.project.name, self.env, "execution", "role"),
+                        trust_service="lambda.amazonaws.com",
+                        managed_policies=[],
+                        description=f"strands-deploy execution role of {self.project.name} ({self.env})",
+                        tags=self.tags(),
+                    ),
                 )
             )
         return address
@@ -58,14 +64,13 @@ class SynthContext:
                 Resource(
                     address,
                     "aws.s3.bucket",
-                    {
-                        "name": physical_name(
-                            self.project.name, self.env, f"sessions-{self.account}", "bucket"
-                        ),
-                        "versioning": False,
-                        "retain": False,
-                        "tags": self.tags(),
-                    },
+                    build(
+                        BucketProps,
+                        name=physical_name(self.project.name, self.env, f"sessions-{self.account}", "bucket"),
+                        versioning=False,
+                        retain=False,
+                        tags=self.tags(),
+                    ),
                 )
             )
         return address
@@ -77,12 +82,13 @@ class SynthContext:
                 Resource(
                     address,
                     "aws.apigw.http_api",
-                    {
-                        "name": physical_name(self.project.name, self.env, "api", "api"),
-                        "throttle_burst": 50,
-                        "throttle_rate": 100,
-                        "tags": self.tags(),
-                    },
+                    build(
+                        HttpApiProps,
+                        name=physical_name(self.project.name, self.env, "api", "api"),
+                        throttle_burst=50,
+                        throttle_rate=100,
+                        tags=self.tags(),
+                    ),
                 )
             )
         return address
