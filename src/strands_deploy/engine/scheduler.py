@@ -13,6 +13,9 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+# How often a walk that can be cancelled looks at the cancel flag while nodes are in flight.
+CANCEL_POLL_SECONDS = 0.25
+
 
 @dataclass
 class WalkResult:
@@ -24,6 +27,142 @@ class WalkResult:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.skipped and not self.not_started
+
+
+class Scheduler:
+    """One walk of ``nodes``: call ``task(node)`` for each, after all of its ``deps`` (within ``nodes``).
+
+    State, all touched only by the thread that calls :meth:`run` (workers only run ``task``):
+
+    - ``_waiting_on[n]``: the dependencies of ``n`` not yet done; ``n`` is ready when it is empty.
+    - ``_dependents[n]``: the nodes that wait on ``n`` (the reverse edges).
+    - ``_ready``: a heap of ``(-priority, node)``; the highest priority pops first, ties by name.
+    - ``_in_flight[group]``: how many nodes of each group are running; never above its limit.
+    - ``_blocked[n]``: the root cause that keeps ``n`` from ever starting (a failed dependency).
+
+    Invariant: a node is in at most one of ready / running / finished / blocked, and ends in
+    ``finished`` (done or failed), ``blocked`` (skipped) or neither (not started: cancelled).
+    """
+
+    def __init__(
+        self,
+        nodes: set[str],
+        deps: dict[str, set[str]],
+        task: Callable[[str], None],
+        *,
+        concurrency: int,
+        cancel: threading.Event | None = None,
+        block_on_failure: bool = True,
+        on_skip: Callable[[str, str], None] | None = None,
+        priority: dict[str, float] | None = None,
+        groups: dict[str, str] | None = None,
+        group_limits: dict[str, int] | None = None,
+    ) -> None:
+        self.nodes = set(nodes)
+        self.task = task
+        self.concurrency = max(1, concurrency)
+        self.cancel = cancel
+        self.block_on_failure = block_on_failure
+        self.on_skip = on_skip
+        self.priority = priority or {}
+        self.group_of = groups or {}
+        self.group_limits = group_limits or {}
+
+        self.result = WalkResult()
+        # Dependencies outside ``nodes`` are someone else's business: they count as done.
+        self._waiting_on = {n: set(deps.get(n, ())) & self.nodes for n in self.nodes}
+        self._dependents: dict[str, set[str]] = {n: set() for n in self.nodes}
+        for n, ds in self._waiting_on.items():
+            for d in ds:
+                self._dependents[d].add(n)
+        self._ready: list[tuple[float, str]] = []
+        self._running: dict[Future[None], str] = {}
+        self._in_flight: dict[str, int] = {}
+        self._finished: set[str] = set()
+        self._blocked: dict[str, str] = {}
+
+    # --- the walk ---------------------------------------------------------------------------
+
+    def run(self) -> WalkResult:
+        """Walk the whole graph (or until cancelled and drained); return what happened to each node."""
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="strands-apply") as pool:
+            for n, ds in self._waiting_on.items():
+                if not ds:
+                    self._make_ready(n)
+            while self._ready or self._running:
+                self._start_ready(pool)
+                if not self._running:
+                    break  # cancelled, or every ready node is blocked
+                timeout = CANCEL_POLL_SECONDS if self.cancel is not None else None
+                done, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    self._finish(self._running.pop(fut), fut.exception())
+        started = self._finished | set(self._blocked)
+        self.result.not_started = sorted(n for n in self.nodes if n not in started)
+        return self.result
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _make_ready(self, node: str) -> None:
+        heapq.heappush(self._ready, (-self.priority.get(node, 0.0), node))
+
+    def _group_full(self, node: str) -> bool:
+        group = self.group_of.get(node)
+        if group is None or group not in self.group_limits:
+            return False
+        return self._in_flight.get(group, 0) >= self.group_limits[group]
+
+    def _start_ready(self, pool: ThreadPoolExecutor) -> None:
+        """Start ready nodes, best priority first, while a worker is free and nothing cancelled."""
+        held: list[tuple[float, str]] = []  # ready, but their group is at its limit
+        while self._ready and len(self._running) < self.concurrency and not self.cancelled():
+            item = heapq.heappop(self._ready)
+            node = item[1]
+            if node in self._blocked:
+                continue
+            if self._group_full(node):
+                held.append(item)
+                continue
+            group = self.group_of.get(node)
+            if group is not None:
+                self._in_flight[group] = self._in_flight.get(group, 0) + 1
+            self._running[pool.submit(self.task, node)] = node
+        for item in held:
+            heapq.heappush(self._ready, item)
+
+    def _finish(self, node: str, exc: BaseException | None) -> None:
+        """Record ``node``'s outcome and release (or skip) the nodes waiting on it."""
+        self._finished.add(node)
+        group = self.group_of.get(node)
+        if group is not None:
+            self._in_flight[group] -= 1
+        if exc is None:
+            self.result.done.append(node)
+        else:
+            self.result.failed[node] = exc
+            if self.block_on_failure:
+                self._skip_dependents(node)
+                return
+        for m in self._dependents[node]:
+            self._waiting_on[m].discard(node)
+            if not self._waiting_on[m] and m not in self._blocked:
+                self._make_ready(m)
+
+    def _skip_dependents(self, root: str) -> None:
+        """Mark every transitive dependent of ``root`` skipped, with ``root`` as the cause."""
+        stack = list(self._dependents[root])
+        while stack:
+            n = stack.pop()
+            if n in self._blocked or n in self._finished:
+                continue
+            self._blocked[n] = root
+            self.result.skipped[n] = root
+            if self.on_skip:
+                self.on_skip(n, root)
+            stack.extend(self._dependents[n])
 
 
 def walk(
@@ -47,85 +186,15 @@ def walk(
     leaves). A node whose ``groups`` entry has ``group_limits`` nodes in flight waits, leaving the
     workers to others (e.g. alarms, rate-limited to a few calls a second by AWS).
     """
-    result = WalkResult()
-    remaining = {n: set(deps.get(n, set())) & nodes for n in nodes}
-    dependents: dict[str, set[str]] = {n: set() for n in nodes}
-    for n, ds in remaining.items():
-        for d in ds:
-            dependents[d].add(n)
-    blocked: dict[str, str] = {}
-    running: dict[Future[None], str] = {}
-    finished: set[str] = set()
-
-    def skip_dependents(root: str, cause: str) -> None:
-        stack = list(dependents[root])
-        while stack:
-            n = stack.pop()
-            if n in blocked or n in finished:
-                continue
-            blocked[n] = cause
-            result.skipped[n] = cause
-            if on_skip:
-                on_skip(n, cause)
-            stack.extend(dependents[n])
-
-    prio = priority or {}
-    group_of = groups or {}
-    limits = group_limits or {}
-    in_flight: dict[str, int] = {}
-    ready: list[tuple[float, str]] = []
-
-    def make_ready(n: str) -> None:
-        heapq.heappush(ready, (-prio.get(n, 0.0), n))
-
-    def start_ready(pool: ThreadPoolExecutor) -> None:
-        held: list[tuple[float, str]] = []  # ready, but their group is at its limit
-        while ready and len(running) < concurrency and not (cancel and cancel.is_set()):
-            item = heapq.heappop(ready)
-            n = item[1]
-            if n in blocked:
-                continue
-            group = group_of.get(n)
-            if group is not None and group in limits and in_flight.get(group, 0) >= limits[group]:
-                held.append(item)
-                continue
-            if group is not None:
-                in_flight[group] = in_flight.get(group, 0) + 1
-            running[pool.submit(run, n)] = n
-        for item in held:
-            heapq.heappush(ready, item)
-
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="strands-apply") as pool:
-        for n, ds in remaining.items():
-            if not ds:
-                make_ready(n)
-        while ready or running:
-            start_ready(pool)
-            if cancel is not None and cancel.is_set() and not running:
-                break
-            if not running:
-                break
-            done, _ = wait(
-                list(running), timeout=0.25 if cancel is not None else None, return_when=FIRST_COMPLETED
-            )
-            for fut in done:
-                n = running.pop(fut)
-                finished.add(n)
-                group = group_of.get(n)
-                if group is not None:
-                    in_flight[group] -= 1
-                exc = fut.exception()
-                if exc is not None:
-                    result.failed[n] = exc
-                    if block_on_failure:
-                        skip_dependents(n, n)
-                        continue
-                else:
-                    result.done.append(n)
-                for m in dependents[n]:
-                    remaining[m].discard(n)
-                    if not remaining[m] and m not in blocked:
-                        make_ready(m)
-    started = finished | set(blocked)
-    result.not_started = sorted(n for n in nodes if n not in started)
-    return result
+    return Scheduler(
+        nodes,
+        deps,
+        run,
+        concurrency=concurrency,
+        cancel=cancel,
+        block_on_failure=block_on_failure,
+        on_skip=on_skip,
+        priority=priority,
+        groups=groups,
+        group_limits=group_limits,
+    ).run()

@@ -8,9 +8,10 @@ from typing import Any
 import boto3
 import pytest
 
-from strands_deploy.cli.invoke_cmd import check_answer
-from strands_deploy.cli.logs_cmd import LogReader, filter_pattern, format_event, parse_since
+from strands_deploy.cli.logs_cmd import format_event, parse_since
 from strands_deploy.errors import StrandsDeployError
+from strands_deploy.operate.invoke import check_answer
+from strands_deploy.operate.logs import LogReader, filter_pattern
 
 NOW = 1_700_000_000.0
 
