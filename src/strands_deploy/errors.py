@@ -26,20 +26,26 @@ class StrandsDeployError(Exception):
         return {"what": self.what, "where": self.where, "fix": self.fix}
 
 
-class ConfigError(StrandsDeployError):
-    """One or more problems in strands.yaml; ``problems`` holds each (where, what, fix)."""
+class ProblemsError(StrandsDeployError):
+    """Several failures reported together; ``problems`` holds each (what, where, fix)."""
 
-    def __init__(self, problems: list[StrandsDeployError]) -> None:
+    def __init__(self, what: str, problems: list[StrandsDeployError]) -> None:
         self.problems = problems
-        n = len(problems)
-        super().__init__(
-            f"{n} problem{'s' if n != 1 else ''} in the configuration",
-            None,
-            None,
-        )
+        super().__init__(what, None, None)
 
     def render(self) -> str:
         return "\n".join(p.render() for p in getattr(self, "problems", []))
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"what": self.what, "where": None, "fix": "; ".join(p.render() for p in self.problems)}
+
+
+class ConfigError(ProblemsError):
+    """One or more problems in strands.yaml; ``problems`` holds each (where, what, fix)."""
+
+    def __init__(self, problems: list[StrandsDeployError]) -> None:
+        n = len(problems)
+        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the configuration", problems)
 
 
 class Interrupted(StrandsDeployError):

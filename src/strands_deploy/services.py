@@ -19,7 +19,7 @@ from strands_deploy.config.loader import LOCAL_ENV, Project, load_project
 from strands_deploy.config.schema import EnvironmentConfig
 from strands_deploy.engine.events import EventSink, null_sink
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.state.backend import LocalFileBackend, StateBackend
+from strands_deploy.state.backend import LocalFileBackend, LockInfo, StateBackend
 from strands_deploy.state.model import State
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
@@ -93,30 +93,9 @@ class Services:
         if self.is_local:
             self._account = self.env.account or LOCAL_ACCOUNT
             return self._account
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+        from strands_deploy.aws.identity import caller_account
 
-        try:
-            account = self.aws.account_id()
-        except NoCredentialsError:
-            raise StrandsDeployError(
-                f"no AWS credentials found for environment {self.env_name!r}",
-                f"environments.{self.env_name}",
-                f"run `aws configure{' --profile ' + self.env.profile if self.env.profile else ''}` or "
-                "`aws sso login`, or set AWS_PROFILE",
-            ) from None
-        except ClientError as e:
-            code = e.response.get("Error", {}).get("Code", "")
-            raise StrandsDeployError(
-                f"AWS rejected the credentials of environment {self.env_name!r} ({code})",
-                f"environments.{self.env_name}",
-                "refresh them (`aws sso login` or new access keys) and try again",
-            ) from None
-        except BotoCoreError as e:
-            raise StrandsDeployError(
-                f"cannot reach AWS for environment {self.env_name!r}: {e}",
-                f"environments.{self.env_name}",
-                "check the region, the endpoint and your network",
-            ) from None
+        account = caller_account(self.aws, self.env_name, self.env.profile)
         if self.env.account and account != self.env.account:
             raise StrandsDeployError(
                 f"the credentials are for account {account}, but environment {self.env_name!r} is account "
@@ -148,26 +127,71 @@ class Services:
             ) from None
 
     def read_state(self) -> State:
-        return self.backend.read() or State(environment=self.env_name)
+        """The environment's state, checked against this project (an empty one when there is none)."""
+        state = self.backend.read()
+        if state is None:
+            return State(environment=self.env_name)
+        self.check_binding(state)
+        return state
 
-    def synth(self, agents: list[str] | None = None) -> Graph:
+    def check_binding(self, state: State) -> None:
+        """A state belongs to one project, environment, account and region: refuse any other."""
+        project = self.project.name
+        if state.project is not None and state.project != project:
+            raise StrandsDeployError(
+                f"the state of environment {self.env_name!r} belongs to project {state.project!r}, "
+                f"but strands.yaml is project {project!r}; nothing was read or changed",
+                self.backend.location,
+                "if you copied this project folder to start a new one, delete the copied "
+                f"{self.backend.location} so the new project starts with an empty state; if you "
+                "renamed the project, put the old name back (a rename recreates every resource)",
+            )
+        for what, recorded, current in (
+            ("region", state.region, self.region),
+            ("account", state.account, self._account if self._account else None),
+        ):
+            if recorded is not None and current is not None and recorded != current:
+                raise StrandsDeployError(
+                    f"the state of environment {self.env_name!r} records resources in {what} "
+                    f"{recorded}, but the configuration now points to {current}",
+                    self.backend.location,
+                    f"put the {what} back in strands.yaml (or switch credentials); to move the "
+                    f"environment, destroy it in {recorded} first",
+                )
+
+    def bind(self, state: State) -> None:
+        """Record the project, account and region in the state (written with the next change)."""
+        state.project = self.project.name
+        state.region = self.region
+        state.account = self.account()
+        self.check_binding(state)
+
+    def synth(self, agents: list[str] | None = None, *, check_code: bool = True) -> Graph:
+        """The resource graph. ``check_code``: report the agents' code problems (syntax errors,
+        missing entry symbols) first; read-only commands skip it so they work on broken code."""
+        from strands_deploy.config.loader import _suggest, code_problems
+        from strands_deploy.errors import ConfigError
+        from strands_deploy.state.keys import fingerprint_key
         from strands_deploy.synth import synthesize
 
         for a in agents or []:
             if a not in self.project.agents:
-                from strands_deploy.config.loader import _suggest
-
                 raise StrandsDeployError(
                     f"unknown agent {a!r}",
                     str(self.project.source),
                     _suggest(a, set(self.project.agents), "check the agent names in strands.yaml"),
                 )
+        if check_code:
+            problems = code_problems(self.project, agents or None)
+            if problems:
+                raise ConfigError(problems)
         return synthesize(
             self.project,
             self.env_name,
             target=self.target,
             account=self.account(),
             secret_value=self.secret_value,
+            fingerprint_key=fingerprint_key(self.root, self.env_name),
         )
 
     def provider_context(self) -> ProviderContext:
@@ -184,11 +208,15 @@ class Services:
             target=self.target,
         )
 
+    def provider_lookup(self) -> Callable[[str], Any]:
+        from strands_deploy.providers.registry import get_provider
+
+        return self.providers or get_provider
+
     def engine(
         self, store: Any, sink: EventSink = null_sink, cancel: threading.Event | None = None
     ) -> Engine:
         from strands_deploy.engine.apply import Engine
-        from strands_deploy.providers.registry import get_provider
 
         return Engine(
             self.provider_context(),
@@ -196,21 +224,34 @@ class Services:
             sink=sink,
             concurrency=self.concurrency,
             cancel=cancel,
-            providers=self.providers or get_provider,
+            providers=self.provider_lookup(),
         )
+
+    def stamp(self, plan: Plan) -> None:
+        """Record what the plan is for: applying it anywhere else is refused."""
+        plan.project = self.project.name
+        plan.region = self.region
+        plan.account = self.account()
+
+    def check_saved_plan(self, plan: Plan, state: State) -> None:
+        """A saved plan runs only against what it was computed from: same project, environment,
+        account, region, state (serial and lineage) and agent code."""
+        from strands_deploy.planning.saved import check_fresh
+
+        check_fresh(plan, state, self, lambda: self.synth(check_code=False))
 
     def release_lock(self) -> None:
         """Release the lock this process holds, if any (for an immediate exit)."""
         self.backend.unlock()
 
     @contextmanager
-    def locked(self, command: str, lock: bool = True) -> Iterator[None]:
+    def locked(self, command: str, lock: bool = True) -> Iterator[LockInfo | None]:
         if not lock:
-            yield
+            yield None
             return
         held = self.backend.lock(command)
         try:
-            yield
+            yield held
         finally:
             self.backend.unlock(held)
 
@@ -231,8 +272,13 @@ def _targets(agents: list[str] | None, targets: list[str] | None) -> set[str] | 
 @dataclass
 class PlanOutcome:
     plan: Plan
-    graph: Graph
     recovered_pending: int = 0
+
+
+def _discover(services: Services) -> list[dict[str, str]]:
+    from strands_deploy.aws.discovery import tagged_resources
+
+    return [r.to_json() for r in tagged_resources(services.aws, services.project.name, services.env_name)]
 
 
 def make_plan(
@@ -242,22 +288,52 @@ def make_plan(
     targets: list[str] | None = None,
     refresh: bool = True,
     store: Any = None,
+    discover: bool = True,
 ) -> PlanOutcome:
+    """Synthesize, refresh (reads only) and plan. With a refresh and ``discover``, live resources
+    of this project that the state does not record are found by their tags: adopted when the
+    graph has them, reported as untracked otherwise. (``deploy`` discovers only when the state is
+    empty; otherwise a create that collides adopts at apply time, with no extra call.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
     from strands_deploy.planning.plan import make_plan as plan_
+    from strands_deploy.planning.untracked import classify
     from strands_deploy.state.store import StateStore
 
     graph = services.synth(agents)
     state = store.state if store is not None else services.read_state()
     live = None
+    discovered: list[dict[str, str]] | None = None
     # The embedded local cloud keeps resources in memory: after `local stop` or a reboot they are
     # gone while the state still lists them, so its plans always refresh (reads cost milliseconds).
     if services.target == "local":
         refresh = True
-    if refresh and state.resources:
+    if refresh:
         engine = services.engine(store or StateStore(services.backend, state))
-        live = engine.refresh()
-    plan = plan_(graph, state, live=live, targets=_targets(agents, targets))
-    return PlanOutcome(plan, graph, len(state.pending))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            found = pool.submit(_discover, services) if discover else None
+            live = engine.refresh() if state.resources else {}
+            discovered = found.result() if found is not None else None
+    discovery = classify(discovered or [], graph, state)
+    plan = plan_(
+        graph,
+        state,
+        providers=services.provider_lookup(),
+        live=live,
+        targets=_targets(agents, targets),
+        adoptable=discovery.is_adoptable,
+    )
+    plan.untracked = discovery.untracked
+    services.stamp(plan)
+    return PlanOutcome(plan, len(state.pending))
+
+
+def make_destroy_plan(services: Services) -> Plan:
+    from strands_deploy.planning.plan import make_destroy_plan as destroy_plan
+
+    plan = destroy_plan(services.read_state())
+    services.stamp(plan)
+    return plan
 
 
 @dataclass
@@ -277,26 +353,43 @@ def deploy(
     sink: EventSink = null_sink,
     cancel: threading.Event | None = None,
     confirm: Any = None,
+    saved_plan: Plan | None = None,
 ) -> DeployOutcome | None:
-    """Lock, recover interrupted operations, plan, (confirm,) apply. Returns None if not confirmed."""
+    """Lock, recover interrupted operations, plan (or take a saved plan), confirm, apply.
+    Returns None if not confirmed."""
     from strands_deploy.engine.apply import ApplyResult
     from strands_deploy.state.store import StateStore
 
-    with services.locked("deploy"):
+    with services.locked("deploy") as held:
         state = services.read_state()
-        store = StateStore(services.backend, state)
+        if saved_plan is not None:
+            services.check_saved_plan(saved_plan, state)
+            if state.serial == 0 and saved_plan.lineage:
+                state.lineage = saved_plan.lineage  # a new state continues the plan's lineage
+        services.bind(state)
+        store = StateStore(services.backend, state, lock=held)
         engine = services.engine(store, sink, cancel)
         recovered = engine.recover() if state.pending else []
-        outcome = make_plan(services, agents=agents, targets=targets, refresh=refresh, store=store)
-        if confirm is not None and outcome.plan.has_changes() and not confirm(outcome.plan):
+        if saved_plan is not None:
+            plan = saved_plan
+        else:
+            plan = make_plan(
+                services,
+                agents=agents,
+                targets=targets,
+                refresh=refresh,
+                store=store,
+                discover=not state.resources,
+            ).plan
+        if confirm is not None and plan.has_changes() and not confirm(plan):
             return None
-        if not outcome.plan.has_changes():
+        if not plan.has_changes():
             if recovered:
                 store.flush()
-            return DeployOutcome(outcome.plan, ApplyResult(recovered=recovered), recovered, store.writes)
-        result = engine.apply(outcome.plan, outcome.graph)
+            return DeployOutcome(plan, ApplyResult(recovered=recovered), recovered, store.writes)
+        result = engine.apply(plan)
         result.recovered = recovered
-        return DeployOutcome(outcome.plan, result, recovered, store.writes)
+        return DeployOutcome(plan, result, recovered, store.writes)
 
 
 def destroy(
@@ -305,15 +398,25 @@ def destroy(
     sink: EventSink = null_sink,
     cancel: threading.Event | None = None,
     confirm: Any = None,
-) -> ApplyResult | None:
+    saved_plan: Plan | None = None,
+) -> tuple[Plan, ApplyResult] | None:
+    """Lock, recover, show the destroy plan for confirmation, delete. None if not confirmed."""
+    from strands_deploy.engine.apply import ApplyResult
+    from strands_deploy.planning.plan import make_destroy_plan as destroy_plan
     from strands_deploy.state.store import StateStore
 
-    with services.locked("destroy"):
+    with services.locked("destroy") as held:
         state = services.read_state()
-        store = StateStore(services.backend, state)
+        if saved_plan is not None:
+            services.check_saved_plan(saved_plan, state)
+        store = StateStore(services.backend, state, lock=held)
         engine = services.engine(store, sink, cancel)
         if state.pending:
             engine.recover()
-        if confirm is not None and state.resources and not confirm(sorted(state.resources)):
+        plan = saved_plan or destroy_plan(state)
+        services.stamp(plan)
+        if not plan.has_changes():
+            return plan, ApplyResult()
+        if confirm is not None and not confirm(plan):
             return None
-        return engine.destroy()
+        return plan, engine.destroy(plan)

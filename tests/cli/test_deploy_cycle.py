@@ -75,8 +75,16 @@ def test_deploy_plan_edit_destroy(tmp_path: Path, moto: str, cli_factory: Any) -
     versions = lam.list_versions_by_function(FunctionName="cyc-local-support")["Versions"]
     assert len([v for v in versions if v["Version"] != "$LATEST"]) == 2
 
+    # destroy shows its plan and needs a confirmation: without a terminal, --yes
+    preview = cli("plan", "--destroy", "--json")
+    assert preview.returncode == 0 and {c["action"] for c in json.loads(preview.stdout)["changes"]} == {
+        "delete"
+    }
+    refused = cli("destroy")
+    assert refused.returncode == 1 and "--yes" in refused.stderr and "Traceback" not in refused.stderr
+    assert lam.list_functions()["Functions"] != []
     # destroy leaves nothing of the project and an empty state
-    gone = cli("destroy", "--json")
+    gone = cli("destroy", "--json", "--yes")
     assert gone.returncode == 0, gone.stderr + gone.stdout
     assert lam.list_functions()["Functions"] == []
     assert [r for r in client("iam", moto).list_roles()["Roles"] if r["RoleName"].startswith("cyc-")] == []

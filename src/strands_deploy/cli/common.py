@@ -53,10 +53,12 @@ def run_cli(group: click.Group, argv: list[str]) -> None:
 
 
 def print_error(e: StrandsDeployError) -> None:
-    from strands_deploy.errors import ConfigError
+    from strands_deploy.errors import ConfigError, ProblemsError
 
     con = err_console()
-    problems = e.problems if isinstance(e, ConfigError) else [e]
+    if isinstance(e, ProblemsError) and not isinstance(e, ConfigError):
+        con.print(f"[red]error:[/red] {e.what}", highlight=False, soft_wrap=True)
+    problems = e.problems if isinstance(e, ProblemsError) else [e]
     for p in problems:
         where = f"[bold]{p.where}[/bold]: " if p.where else ""
         con.print(f"[red]error:[/red] {where}{p.what}", highlight=False, soft_wrap=True)

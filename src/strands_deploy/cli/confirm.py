@@ -15,22 +15,29 @@ import click
 from strands_deploy.errors import StrandsDeployError
 
 
-def confirm_or_fail(env_name: str, protect: bool, yes: bool, what: str) -> bool:
-    """Protected environments need --yes or an interactive 'yes'."""
-    if yes or not protect:
+def confirm_plan(env_name: str, protect: bool, yes: bool, what: str) -> bool:
+    """Ask before acting: protected environments need the environment's name typed, others a
+    yes. Without a terminal there is nobody to ask: --yes is required."""
+    if yes:
         return True
     if not sys.stdin.isatty():
         raise StrandsDeployError(
-            f"environment {env_name!r} is protected and this is not an interactive terminal",
-            f"environments.{env_name}.protect",
+            f"{what} needs a confirmation and this is not an interactive terminal"
+            + (f" (environment {env_name!r} is protected)" if protect else ""),
+            f"environments.{env_name}" + (".protect" if protect else ""),
             f"pass --yes to {what} without a prompt",
         )
-    answer = click.prompt(
-        f"Environment {env_name!r} is protected. Type the environment name to {what}",
-        default="",
-        show_default=False,
+    if protect:
+        answer = click.prompt(
+            f"Environment {env_name!r} is protected. Type the environment name to {what}",
+            default="",
+            show_default=False,
+            err=True,
+        )
+        return bool(answer.strip() == env_name)
+    return click.confirm(
+        f"{what.capitalize()} environment {env_name!r} as shown above?", default=False, err=True
     )
-    return bool(answer.strip() == env_name)
 
 
 @contextmanager

@@ -17,6 +17,12 @@ from strands_deploy.cli.common import (
 @click.command("deploy")
 @env_option
 @selection_options
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False),
+    help="Run exactly this saved plan (from `plan --out`); refused if the state or code moved since.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of live progress.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on protected environments.")
 @refresh_option("Read the live resources first and put back what changed outside the tool.")
@@ -27,6 +33,7 @@ def command(
     env_name: str,
     agents: tuple[str, ...],
     targets: tuple[str, ...],
+    plan_file: str | None,
     as_json: bool,
     yes: bool,
     refresh: bool,
@@ -34,17 +41,29 @@ def command(
 ) -> None:
     """Create or update the environment's resources to match strands.yaml."""
     from strands_deploy import services as svc
-    from strands_deploy.cli.confirm import confirm_or_fail, graceful_interrupt
+    from strands_deploy.cli.confirm import confirm_plan, graceful_interrupt
     from strands_deploy.cli.render import progress, render_plan, render_result
 
+    saved = None
+    if plan_file:
+        from pathlib import Path
+
+        from strands_deploy.planning.saved import load_plan
+
+        if agents or targets:
+            raise click.UsageError("--plan runs the saved plan as it is: --agent/--target belong to `plan`")
+        saved = load_plan(Path(plan_file))
+        if ctx.get_parameter_source("env_name") == click.core.ParameterSource.DEFAULT:
+            env_name = saved.environment
     services = svc.open_services(project_dir(ctx), env_name)
     services.concurrency = max(1, concurrency)
     started = time.monotonic()
 
     def confirm(plan: object) -> bool:
-        if services.env.protect and not yes:
-            render_plan(plan)  # type: ignore[arg-type]
-        return confirm_or_fail(env_name, services.env.protect, yes, "deploy")
+        if not services.env.protect or yes:
+            return True
+        render_plan(plan)  # type: ignore[arg-type]
+        return confirm_plan(env_name, True, yes, "deploy")
 
     with (
         graceful_interrupt(on_hard_exit=services.release_lock) as cancel,
@@ -58,6 +77,7 @@ def command(
             sink=sink,
             cancel=cancel,
             confirm=confirm,
+            saved_plan=saved,
         )
     if outcome is None:
         click.echo("Deploy cancelled; nothing changed.", err=True)

@@ -10,32 +10,57 @@ from strands_deploy.cli.common import env_option, print_json, project_dir
 
 @click.command("destroy")
 @env_option
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False),
+    help="Run this saved destroy plan (from `plan --destroy --out`).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of live progress.")
 @click.pass_context
-def command(ctx: click.Context, env_name: str, yes: bool, as_json: bool) -> None:
-    """Delete every resource of the environment, in reverse dependency order."""
-    from strands_deploy import services as svc
-    from strands_deploy.cli.confirm import confirm_or_fail, graceful_interrupt
-    from strands_deploy.cli.render import progress, render_result
+def command(ctx: click.Context, env_name: str, yes: bool, plan_file: str | None, as_json: bool) -> None:
+    """Delete every resource of the environment, in reverse dependency order.
 
+    Shows what will be deleted and asks first: type `yes` (the environment's name for protected
+    environments). Without a terminal, pass --yes."""
+    from strands_deploy import services as svc
+    from strands_deploy.cli.confirm import confirm_plan, graceful_interrupt
+    from strands_deploy.cli.render import progress, render_plan, render_result
+
+    saved = None
+    if plan_file:
+        from pathlib import Path
+
+        from strands_deploy.planning.saved import load_plan
+
+        saved = load_plan(Path(plan_file))
+        if not saved.destroy:
+            raise click.UsageError(f"{plan_file} is not a destroy plan: run it with `deploy --plan`")
+        if ctx.get_parameter_source("env_name") == click.core.ParameterSource.DEFAULT:
+            env_name = saved.environment
     services = svc.open_services(project_dir(ctx), env_name)
     started = time.monotonic()
 
-    def confirm(addresses: list[str]) -> bool:
-        return confirm_or_fail(env_name, services.env.protect, yes, "destroy")
+    def confirm(plan: object) -> bool:
+        if yes:
+            return True
+        if not as_json:
+            render_plan(plan)  # type: ignore[arg-type]
+        return confirm_plan(env_name, services.env.protect, yes, "destroy")
 
     with (
         graceful_interrupt(on_hard_exit=services.release_lock) as cancel,
         progress(not as_json, "destroy") as sink,
     ):
-        result = svc.destroy(services, sink=sink, cancel=cancel, confirm=confirm)
-    if result is None:
+        outcome = svc.destroy(services, sink=sink, cancel=cancel, confirm=confirm, saved_plan=saved)
+    if outcome is None:
         click.echo("Destroy cancelled; nothing changed.", err=True)
         sys.exit(1)
+    plan, result = outcome
     if as_json:
-        print_json(result.to_json())
-    elif not result.applied and result.ok:
+        print_json({"plan": plan.to_json(), "result": result.to_json()})
+    elif not plan.has_changes():
         click.echo(f"Nothing to destroy in environment {env_name}.", err=True)
     else:
         render_result(result, "destroy", started)

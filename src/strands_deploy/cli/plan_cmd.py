@@ -19,6 +19,13 @@ from strands_deploy.cli.common import (
 @selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when no changes, 2 when changes, 1 on error.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Save the plan to this file; `deploy --plan FILE` then runs exactly it.",
+)
+@click.option("--destroy", "destroy", is_flag=True, help="Show what `destroy` would delete.")
 @refresh_option("Read the live resources first to detect changes made outside the tool (default on).")
 @bool_option("--lock", False, "Take the state lock while planning (fails at once if it is held).", "-lock")
 @click.pass_context
@@ -29,28 +36,43 @@ def command(
     targets: tuple[str, ...],
     as_json: bool,
     detailed_exitcode: bool,
+    out: str | None,
+    destroy: bool,
     refresh: bool,
     lock: bool,
 ) -> None:
     """Show what deploy would change. Reads AWS; never writes."""
+    from pathlib import Path
+
     from strands_deploy import services as svc
     from strands_deploy.cli.render import render_plan
 
     services = svc.open_services(project_dir(ctx), env_name)
+    pending = 0
     with services.locked("plan", lock):
-        outcome = svc.make_plan(
-            services, agents=list(agents) or None, targets=list(targets) or None, refresh=refresh
-        )
-    plan = outcome.plan
+        if destroy:
+            plan = svc.make_destroy_plan(services)
+        else:
+            outcome = svc.make_plan(
+                services, agents=list(agents) or None, targets=list(targets) or None, refresh=refresh
+            )
+            plan, pending = outcome.plan, outcome.recovered_pending
+    if out:
+        from strands_deploy.planning.saved import save_plan
+
+        save_plan(plan, Path(out))
     if as_json:
         print_json(plan.to_json())
     else:
         render_plan(plan)
-        if outcome.recovered_pending:
+        if pending:
             click.echo(
-                f"note: {outcome.recovered_pending} operation(s) of an interrupted run are pending; "
-                "deploy resolves them first.",
+                f"note: {pending} operation(s) of an interrupted run are pending; deploy resolves them first.",
                 err=True,
+            )
+        if out:
+            click.echo(
+                f"Saved the plan to {out}: run it with `strands-deploy deploy --plan {out}`.", err=True
             )
     if detailed_exitcode and plan.has_changes():
         sys.exit(2)

@@ -15,8 +15,15 @@ if TYPE_CHECKING:
     from strands_deploy.engine.events import Event, EventSink
     from strands_deploy.planning.plan import Plan
 
-COLORS = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red", "no-op": "dim"}
-SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "no-op": " "}
+COLORS = {
+    "create": "green",
+    "adopt": "cyan",
+    "update": "yellow",
+    "replace": "magenta",
+    "delete": "red",
+    "no-op": "dim",
+}
+SYMBOLS = {"create": "+", "adopt": "<=", "update": "~", "replace": "-/+", "delete": "-", "no-op": " "}
 
 
 def _short(value: Any, limit: int = 100) -> str:
@@ -25,7 +32,7 @@ def _short(value: Any, limit: int = 100) -> str:
 
 
 def render_plan(plan: Plan) -> None:
-    from strands_deploy.synth.graph import to_jsonable
+    from strands_deploy.planning.plan import HIDDEN_KEYS, display
 
     con = console()
     actionable = plan.actionable
@@ -33,22 +40,47 @@ def render_plan(plan: Plan) -> None:
         con.print(
             f"[green]No changes.[/green] Environment [bold]{plan.environment}[/bold] matches the configuration."
         )
+        _render_untracked(plan)
         return
-    con.print(f"Plan for environment [bold]{plan.environment}[/bold]:\n")
+    title = "Destroy plan" if plan.destroy else "Plan"
+    con.print(f"{title} for environment [bold]{plan.environment}[/bold]:\n")
     for c in actionable:
         color = COLORS[c.action.value]
         reason = f" [dim]({c.reason})[/dim]" if c.reason else ""
         con.print(f"[{color}]{SYMBOLS[c.action.value]:>3} {c.address}[/{color}] [dim]{c.type}[/dim]{reason}")
         if c.action.value in ("update", "replace"):
             for key, (before, after) in c.diff.items():
+                if key in HIDDEN_KEYS:
+                    con.print(f"      {key}: [yellow](value changed)[/yellow]")
+                    continue
                 con.print(
-                    f"      {key}: [red]{_short(to_jsonable(before))}[/red] → "
-                    f"[green]{_short(to_jsonable(after))}[/green]"
+                    f"      {key}: [red]{_short(display(before, key))}[/red] → "
+                    f"[green]{_short(display(after, key))}[/green]"
                 )
     s = plan.summary()
+    adopt = f"{s['adopt']} to adopt, " if s["adopt"] else ""
     con.print(
-        f"\n[bold]{s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+        f"\n[bold]{s['create']} to create, {adopt}{s['update']} to update, {s['replace']} to replace, "
         f"{s['delete']} to delete[/bold] ({s['no-op']} unchanged)."
+    )
+    _render_untracked(plan)
+
+
+def _render_untracked(plan: Plan) -> None:
+    if not plan.untracked:
+        return
+    from strands_deploy.planning.untracked import describe_untracked
+
+    con = err_console()
+    con.print(
+        f"\n[yellow]{len(plan.untracked)} untracked:[/yellow] live resources tagged for this project and "
+        "environment that the state does not record:"
+    )
+    for item in plan.untracked:
+        con.print(f"  [yellow]?[/yellow] {describe_untracked(item)}", highlight=False, soft_wrap=True)
+    con.print(
+        "  [dim]fix:[/dim] adopt them by declaring them in strands.yaml (deploy then records them), "
+        "or delete them if nothing needs them"
     )
 
 
@@ -64,12 +96,13 @@ class Progress:
         self.interactive = self.con.is_terminal
 
     def __enter__(self) -> Progress:
-        if self.interactive:
-            from rich.live import Live
+        return self  # the live display starts with the first event (after any confirmation prompt)
 
-            self.live = Live(self._table(), console=self.con, refresh_per_second=8, transient=False)
-            self.live.__enter__()
-        return self
+    def _start(self) -> None:
+        from rich.live import Live
+
+        self.live = Live(self._table(), console=self.con, refresh_per_second=8, transient=False)
+        self.live.__enter__()
 
     def __exit__(self, *exc: Any) -> None:
         if self.live is not None:
@@ -83,6 +116,8 @@ class Progress:
             row["message"] = event.message
             if event.kind != "start":
                 row["elapsed"] = event.elapsed
+            if self.interactive and self.live is None:
+                self._start()
         if self.live is not None:
             self.live.update(self._table())
         elif event.kind in ("done", "failed", "skipped"):
@@ -133,6 +168,21 @@ def progress(enabled: bool, title: str) -> AbstractContextManager[EventSink]:
 def render_result(result: ApplyResult, verb: str, started: float) -> None:
     con = err_console()
     elapsed = time.monotonic() - started
+    if result.fatal is not None:
+        where = f"[bold]{result.fatal.where}[/bold]: " if result.fatal.where else ""
+        con.print(f"[red]error:[/red] {where}{result.fatal.what}", highlight=False, soft_wrap=True)
+        if result.fatal.fix:
+            con.print(f"  [dim]fix:[/dim] {result.fatal.fix}", highlight=False, soft_wrap=True)
+        con.print(
+            f"[red]{verb} stopped:[/red] no AWS call was started after the state could not be saved; "
+            f"{len(result.applied)} done, {len(result.not_started)} not started."
+        )
+        return
+    if result.adopted:
+        con.print(
+            f"[cyan]adopted[/cyan] {len(result.adopted)} existing resource(s) of this project: "
+            + ", ".join(sorted(result.adopted))
+        )
     for address, err in result.failed.items():
         con.print(f"[red]error:[/red] [bold]{address}[/bold]: {err.what}", highlight=False)
         if err.fix:

@@ -1,7 +1,19 @@
 """Apply a plan, destroy an environment, and resolve operations an interrupted run left pending.
 
-This is the only layer that changes AWS. Every call is journaled: the operation is recorded as
-pending (durably) before the provider is called, and the result is recorded as soon as it lands.
+This is the only layer that changes AWS. It executes the plan as it is: every input comes from
+the plan's changes (references filled from the state as dependencies finish), never from the
+graph. Every call is journaled: the operation is recorded as pending (durably) before the provider
+is called, and the result is recorded as soon as it lands.
+
+Invariants (each has a test in tests/unit/engine):
+- A resource this run did not create is never tainted, replaced or deleted because a create
+  collided with it: a resource with this project's and environment's tags is *adopted* (recorded,
+  then updated in place); anything else is reported and left alone.
+- Before deleting (or replacing) a resource, its live tags are checked: a resource tagged for
+  another project or environment is never touched.
+- A replace deletes the old resource first; if that fails, the old record stays.
+- When the state cannot be saved (disk full, lock lost), no new AWS call starts and the failure
+  reaches every caller whose change was not saved.
 """
 
 from __future__ import annotations
@@ -14,13 +26,15 @@ from typing import Any
 
 from strands_deploy.engine.events import Event, EventSink, null_sink
 from strands_deploy.engine.scheduler import WalkResult, walk
-from strands_deploy.errors import StrandsDeployError
+from strands_deploy.errors import ProblemsError, StrandsDeployError
 from strands_deploy.planning.plan import Action, Change, Plan
-from strands_deploy.providers.base import Provider, ProviderContext
+from strands_deploy.providers.base import Created, Provider, ProviderContext
 from strands_deploy.providers.registry import get_provider
 from strands_deploy.state.model import ResourceState
 from strands_deploy.state.store import StateStore
-from strands_deploy.synth.graph import UNKNOWN, Graph, Ref, contains_unknown, resolve
+from strands_deploy.synth.graph import UNKNOWN, Ref, contains_unknown, resolve
+
+APPLY_ACTIONS = (Action.CREATE, Action.ADOPT, Action.UPDATE, Action.REPLACE)
 
 
 @dataclass
@@ -31,20 +45,31 @@ class ApplyResult:
     not_started: list[str] = field(default_factory=list)
     cancelled: bool = False
     recovered: list[str] = field(default_factory=list)
+    adopted: list[str] = field(default_factory=list)
+    # the state could not be saved (disk full, read-only, lock lost): the run stopped
+    fatal: StrandsDeployError | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped and not self.not_started and not self.cancelled
+        return (
+            not self.failed
+            and not self.skipped
+            and not self.not_started
+            and not self.cancelled
+            and self.fatal is None
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "applied": self.applied,
+            "adopted": self.adopted,
             "failed": {a: e.to_dict() for a, e in self.failed.items()},
             "skipped": self.skipped,
             "not_started": self.not_started,
             "cancelled": self.cancelled,
             "recovered": self.recovered,
+            **({"fatal": self.fatal.to_dict()} if self.fatal else {}),
         }
 
 
@@ -61,6 +86,19 @@ def as_error(address: str, exc: BaseException) -> StrandsDeployError:
         return StrandsDeployError(
             f"{type(exc).__name__}: {exc}", address, "run again with --debug for details"
         )
+
+
+def already_exists(exc: BaseException) -> bool:
+    from strands_deploy.aws.errors import is_already_exists
+
+    return is_already_exists(exc)
+
+
+def adopted_inputs(props: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
+    """The inputs to record for a resource found in AWS: what a read observed, and ``None`` for
+    what it cannot observe (so the update that follows sends every such property)."""
+    observed = outputs.get("observed") or {}
+    return {k: observed.get(k) for k in props}
 
 
 class Engine:
@@ -80,6 +118,9 @@ class Engine:
         self.concurrency = concurrency
         self.cancel = cancel or threading.Event()
         self.providers = providers
+        self._adopted: list[str] = []
+        # a failed state write stops the run: no new AWS call may start without a journal
+        store.on_failure(lambda exc: self.cancel.set())
 
     # -- helpers ------------------------------------------------------------------------------
     def _emit(
@@ -115,30 +156,37 @@ class Engine:
 
     def _collect(self, walk_result: WalkResult, result: ApplyResult) -> None:
         result.applied.extend(walk_result.done)
+        fatal = self.store.failure
         for address, exc in walk_result.failed.items():
+            if fatal is not None and exc is fatal:
+                result.not_started.append(address)  # its change could not be journaled
+                continue
             result.failed[address] = as_error(address, exc)
         result.skipped.update(walk_result.skipped)
         result.not_started.extend(walk_result.not_started)
-        result.cancelled = result.cancelled or self.cancel.is_set()
+        result.fatal = fatal
+        result.cancelled = result.cancelled or (self.cancel.is_set() and fatal is None)
+        result.adopted = list(self._adopted)
 
     # -- apply --------------------------------------------------------------------------------
-    def apply(self, plan: Plan, graph: Graph) -> ApplyResult:
+    def apply(self, plan: Plan) -> ApplyResult:
+        """Execute ``plan``: creates, adoptions, updates and replaces in dependency order, then
+        deletes in reverse order. Nothing is recomputed: every input comes from the plan."""
+        if plan.destroy:
+            return self.destroy(plan)
         result = ApplyResult()
         changes = {c.address: c for c in plan.changes}
-        todo = {a for a, c in changes.items() if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE)}
-        deps = {a: graph.resources[a].dependencies() for a in todo}
-
-        def run(address: str) -> None:
-            self._apply_one(changes[address], graph)
+        todo = {a for a, c in changes.items() if c.action in APPLY_ACTIONS}
+        deps = {a: set(changes[a].dependencies) for a in todo}
+        types = {a: changes[a].type for a in todo}
 
         def on_skip(address: str, cause: str) -> None:
             self._emit("skipped", address, changes[address].action.value, f"{cause} failed")
 
-        types = {a: graph.resources[a].type for a in todo}
         walked = walk(
             todo,
             deps,
-            run,
+            lambda address: self._apply_one(changes[address]),
             concurrency=self.concurrency,
             cancel=self.cancel,
             on_skip=on_skip,
@@ -147,140 +195,152 @@ class Engine:
             group_limits={t: n for t in set(types.values()) if (n := self.providers(t).max_in_flight)},
         )
         self._collect(walked, result)
-
-        deletes = [c for c in plan.changes if c.action == Action.DELETE]
+        deletes = [c.address for c in plan.changes if c.action == Action.DELETE]
         if deletes and not self.cancel.is_set():
-            self._collect(self._delete_many([c.address for c in deletes], block_on_failure=True), result)
+            self._collect(self._delete_many(deletes, block_on_failure=True), result)
         elif deletes:
-            result.not_started.extend(c.address for c in deletes)
+            result.not_started.extend(deletes)
         return result
 
-    def _apply_one(self, change: Change, graph: Graph) -> None:
-        res = graph.resources[change.address]
-        provider = self.providers(res.type)
-        props = resolve(res.props, self._lookup)
+    def _resolved(self, change: Change) -> dict[str, Any]:
+        props: dict[str, Any] = resolve(change.props, self._lookup)
         if contains_unknown(props):
             raise StrandsDeployError(
-                f"{change.address}: a referenced output is missing after its dependencies ran",
+                "a referenced output is missing after its dependencies ran",
                 change.address,
-                "run deploy again; report a bug if this repeats",
+                "run `strands-deploy plan` and deploy again; report a bug if this repeats",
             )
-        deps = sorted(res.dependencies())
+        return props
+
+    def _apply_one(self, change: Change) -> None:
+        props = self._resolved(change)
         started = time.monotonic()
         action = change.action.value
         self._emit("start", change.address, action)
+        try:
+            if change.action == Action.UPDATE and change.physical_id is not None:
+                self._update(change, props, change.before or {}, change.physical_id)
+            else:
+                if change.action == Action.REPLACE and change.physical_id is not None:
+                    self._delete_recorded(change.address, "replace")
+                self._create_or_adopt(change, props)
+        except BaseException:
+            self._emit("failed", change.address, action, started=started)
+            raise
+        self._emit("done", change.address, action, started=started)
+
+    def _update(
+        self, change: Change, props: dict[str, Any], before: dict[str, Any], physical_id: str
+    ) -> None:
         record = self.store.get(change.address)
-        if change.action == Action.UPDATE and record is not None:
-            op = self.store.begin(
-                change.address, res.type, "update", props, record.physical_id, res.agent, deps
-            )
-            # "before" is what exists: the recorded inputs, overlaid with live values where a refresh
-            # found the resource changed outside the tool (so the provider sends those properties)
-            before = {**record.inputs, **{k: b for k, (b, _) in change.diff.items() if k in record.inputs}}
-            try:
-                outputs = provider.update(
-                    self.ctx, change.address, record.physical_id, before, props, record.outputs
-                )
-            except BaseException:
-                self.store.abandon(op)  # the old record still describes what exists
-                self._emit("failed", change.address, action, started=started)
-                raise
-            self.store.finish(
-                op,
-                change.address,
-                ResourceState(res.type, record.physical_id, props, outputs, deps, res.agent),
-            )
-            self._emit("done", change.address, action, started=started)
-            return
+        outputs = dict(record.outputs) if record is not None else {}
+        provider = self.providers(change.type)
         op = self.store.begin(
-            change.address, res.type, action, props, record.physical_id if record else None, res.agent, deps
+            change.address, change.type, "update", props, physical_id, change.agent, change.dependencies
         )
         try:
-            if change.action == Action.REPLACE and record is not None:
-                old_provider = self.providers(record.type)
-                old_provider.delete(
-                    self.ctx, change.address, record.physical_id, record.inputs, record.outputs
-                )
-            created = provider.create(self.ctx, change.address, props)
-        except BaseException as exc:
-            self._record_failed_create(change.address, res.type, provider, props, deps, res.agent, op, exc)
-            self._emit("failed", change.address, action, started=started)
+            new_outputs = provider.update(self.ctx, change.address, physical_id, before, props, outputs)
+        except BaseException:
+            self.store.abandon(op)  # the old record still describes what exists
             raise
         self.store.finish(
             op,
             change.address,
-            ResourceState(res.type, created.physical_id, props, created.outputs, deps, res.agent),
+            ResourceState(change.type, physical_id, props, new_outputs, change.dependencies, change.agent),
         )
-        self._emit("done", change.address, action, started=started)
 
-    def _record_failed_create(
-        self,
-        address: str,
-        type_: str,
-        provider: Provider,
-        props: dict[str, Any],
-        deps: list[str],
-        agent: str | None,
-        op: str,
-        exc: BaseException,
-    ) -> None:
-        """A create failed: if the resource exists anyway (half-created), record it as tainted so the
-        next plan replaces it; otherwise forget the pending operation."""
+    # -- create and adopt ---------------------------------------------------------------------
+    def _create_or_adopt(self, change: Change, props: dict[str, Any]) -> None:
+        provider = self.providers(change.type)
+        if change.action == Action.ADOPT or provider.random_id:
+            # ids AWS assigns (HTTP APIs, event source mappings) can be found only by tags/name:
+            # look first, so a lost create response or a lost state never leaves a duplicate
+            found = provider.find(self.ctx, change.address, props)
+            if found is not None:
+                self._adopt(change, props, found)
+                return
+        op = self.store.begin(
+            change.address, change.type, "create", props, None, change.agent, change.dependencies
+        )
         try:
-            found = provider.find(self.ctx, address, props)
-        except Exception:
-            found = None
-        if found is not None:
-            self.store.finish(
-                op,
-                address,
-                ResourceState(type_, found.physical_id, props, found.outputs, deps, agent, status="tainted"),
-            )
-        else:
-
-            def change(s: Any) -> None:
-                s.pending.pop(op, None)
-                s.resources.pop(address, None)  # a replace deleted the old one already
-
-            self.store.mutate(change)
-
-    # -- destroy ------------------------------------------------------------------------------
-    def destroy(self, addresses: list[str] | None = None) -> ApplyResult:
-        result = ApplyResult()
-        targets = addresses if addresses is not None else list(self.store.state.resources)
-        # keep going past failures: destroy reports every failure at the end
-        self._collect(self._delete_many(targets, block_on_failure=False), result)
-        return result
-
-    def _delete_many(self, addresses: list[str], *, block_on_failure: bool) -> WalkResult:
-        nodes = set(addresses)
-        # reverse edges: X can go once everything (being deleted) that depends on X is gone
-        deps: dict[str, set[str]] = {a: set() for a in nodes}
-        for a in nodes:
-            record = self.store.get(a)
-            for d in record.dependencies if record else []:
-                if d in nodes:
-                    deps[d].add(a)
-
-        def run(address: str) -> None:
-            self._delete_one(address)
-
-        return walk(
-            nodes,
-            deps,
-            run,
-            concurrency=self.concurrency,
-            cancel=self.cancel,
-            block_on_failure=block_on_failure,
+            created = provider.create(self.ctx, change.address, props)
+        except Exception as exc:
+            self._after_failed_create(change, props, provider, op, exc)
+            return
+        self.store.finish(
+            op,
+            change.address,
+            ResourceState(
+                change.type, created.physical_id, props, created.outputs, change.dependencies, change.agent
+            ),
         )
 
-    def _delete_one(self, address: str) -> None:
+    def _after_failed_create(
+        self, change: Change, props: dict[str, Any], provider: Provider, op: str, exc: Exception
+    ) -> None:
+        """A create failed. If the name was taken by a resource of ours (a lost state, a lost
+        response), adopt it. If the call got far enough to create something, record what exists so
+        the next run updates it in place. Never taint or drop what this run did not create."""
+        try:
+            found = provider.find(self.ctx, change.address, props)
+        except Exception:
+            # cannot tell what exists: keep the pending operation for the next run's recovery
+            raise exc from None
+        if found is None:
+            self.store.abandon(op)
+            if already_exists(exc):
+                raise as_error(change.address, exc) from None
+            raise exc
+        if already_exists(exc):
+            self._adopt(change, props, found, op=op)
+            return
+        self._record_found(change, props, found, op)
+        raise exc
+
+    def _record_found(self, change: Change, props: dict[str, Any], found: Created, op: str | None) -> None:
+        record = ResourceState(
+            change.type,
+            found.physical_id,
+            adopted_inputs(props, found.outputs),
+            found.outputs,
+            change.dependencies,
+            change.agent,
+        )
+        if op is None:
+            self.store.mutate(lambda s: s.resources.__setitem__(change.address, record))
+        else:
+            self.store.finish(op, change.address, record)
+
+    def _adopt(self, change: Change, props: dict[str, Any], found: Created, op: str | None = None) -> None:
+        """Record a resource of this project found in AWS, then bring it to the plan's properties
+        in place. Properties that cannot change in place are reported, never replaced here."""
+        self._record_found(change, props, found, op)
+        self._adopted.append(change.address)
+        provider = self.providers(change.type)
+        before = adopted_inputs(props, found.outputs)
+        observed = found.outputs.get("observed") or {}
+        conflicts = sorted(k for k in provider.replace_on if k in observed and before.get(k) != props.get(k))
+        if conflicts:
+            raise StrandsDeployError(
+                f"an existing {change.type} of this project was adopted, but its "
+                f"{', '.join(conflicts)} differ from the configuration and cannot change in place; "
+                "it was recorded and left as it is",
+                change.address,
+                "review `strands-deploy plan`: it shows the replacement (which deletes the resource "
+                "and its data) for you to confirm, or change strands.yaml to match it",
+            )
+        self._update(change, props, before, found.physical_id)
+
+    # -- delete -------------------------------------------------------------------------------
+    def _delete_recorded(self, address: str, reason: str) -> None:
+        """Delete the recorded resource at ``address`` after checking it is ours; journaled."""
         record = self.store.get(address)
         if record is None:
             return
         provider = self.providers(record.type)
-        started = time.monotonic()
-        self._emit("start", address, "delete")
+        if "tags" in record.inputs and not self._exists_and_ours(provider, address, record):
+            self.store.mutate(lambda s: s.resources.pop(address, None))  # already gone
+            return
         op = self.store.begin(
             address,
             record.type,
@@ -293,49 +353,116 @@ class Engine:
         try:
             provider.delete(self.ctx, address, record.physical_id, record.inputs, record.outputs)
         except BaseException:
-            self.store.abandon(op)
-            self._emit("failed", address, "delete", started=started)
+            self.store.abandon(op)  # the old record still describes what exists
             raise
         self.store.finish(op, address, None)
+
+    def _exists_and_ours(self, provider: Provider, address: str, record: ResourceState) -> bool:
+        """Read the live resource: False when it is gone; an error when another project or
+        environment owns it (its strands tags), so it is never deleted or replaced by this one."""
+        from strands_deploy.providers._common import ownership
+
+        live = provider.read(self.ctx, address, record.physical_id, record.inputs)
+        if live is None:
+            return False
+        tags = (live.get("observed") or {}).get("tags")
+        if ownership(self.ctx, tags) == "foreign":
+            owner = f"{(tags or {}).get('strands:project')}/{(tags or {}).get('strands:environment')}"
+            raise StrandsDeployError(
+                f"the live resource {record.physical_id} is tagged for {owner}, not for "
+                f"{self.ctx.project}/{self.ctx.environment}: it was not deleted or replaced",
+                address,
+                "this state records a resource of another project or environment (a copied state "
+                "file?): restore this environment's own state, or delete the resource by hand",
+            )
+        return True
+
+    def destroy(self, plan: Plan | None = None) -> ApplyResult:
+        """Delete what ``plan`` lists (every recorded resource when None), dependents first,
+        going on past failures and reporting every one at the end."""
+        result = ApplyResult()
+        if plan is None:
+            targets = list(self.store.state.resources)
+        else:
+            targets = [c.address for c in plan.changes if c.action == Action.DELETE]
+        self._collect(self._delete_many(targets, block_on_failure=False), result)
+        return result
+
+    def _delete_many(self, addresses: list[str], *, block_on_failure: bool) -> WalkResult:
+        nodes = set(addresses)
+        # reverse edges: X can go once everything (being deleted) that depends on X is gone
+        deps: dict[str, set[str]] = {a: set() for a in nodes}
+        for a in nodes:
+            record = self.store.get(a)
+            for d in record.dependencies if record else []:
+                if d in nodes:
+                    deps[d].add(a)
+        return walk(
+            nodes,
+            deps,
+            self._delete_one,
+            concurrency=self.concurrency,
+            cancel=self.cancel,
+            block_on_failure=block_on_failure,
+        )
+
+    def _delete_one(self, address: str) -> None:
+        started = time.monotonic()
+        self._emit("start", address, "delete")
+        try:
+            self._delete_recorded(address, "delete")
+        except BaseException:
+            self._emit("failed", address, "delete", started=started)
+            raise
         self._emit("done", address, "delete", started=started)
 
     # -- recovery -----------------------------------------------------------------------------
     def recover(self) -> list[str]:
         """Resolve operations an interrupted run left pending: adopt what was created (found by its
-        name and tags), forget what never came to be, drop records of what was deleted."""
+        name and tags), forget what never came to be, drop records of what was deleted. An
+        operation whose outcome cannot be read stays pending; every failure is reported."""
         pending = list(self.store.state.pending.values())
         recovered: list[str] = []
+        lock = threading.Lock()
+        addresses = {p.id: p.address for p in pending}
 
         def one(op_id: str) -> None:
-            op = self.store.state.pending[op_id]
-            provider = self.providers(op.type)
-            record = self.store.get(op.address)
-            if op.action in ("create", "replace"):
-                found = provider.find(self.ctx, op.address, op.inputs)
-                if found is not None:
-                    new = ResourceState(
-                        op.type, found.physical_id, op.inputs, found.outputs, op.dependencies, op.agent
-                    )
-                    self.store.finish(op_id, op.address, new)
-                else:
+            self._recover_one(op_id)
+            with lock:
+                recovered.append(addresses[op_id])
 
-                    def change(s: Any) -> None:
-                        s.pending.pop(op_id, None)
-                        if op.action == "replace":
-                            s.resources.pop(op.address, None)
+        walked = walk(set(addresses), {}, one, concurrency=self.concurrency)
+        if walked.failed:
+            problems = [as_error(addresses[op_id], exc) for op_id, exc in sorted(walked.failed.items())]
+            raise ProblemsError(
+                f"{len(problems)} operation(s) of an interrupted run could not be resolved", problems
+            )
+        return sorted(recovered)
 
-                    self.store.mutate(change)
-            elif op.action == "delete" and record is not None:
-                live = provider.read(self.ctx, op.address, record.physical_id, record.inputs)
-                self.store.finish(op_id, op.address, None if live is None else record)
-            else:  # update: the record keeps the old inputs, so the next plan updates again
-                self.store.abandon(op_id)
-            recovered.append(op.address)
+    def _recover_one(self, op_id: str) -> None:
+        op = self.store.state.pending[op_id]
+        provider = self.providers(op.type)
+        record = self.store.get(op.address)
+        if op.action in ("create", "replace"):
+            found = provider.find(self.ctx, op.address, op.inputs)
+            if found is not None:
+                new = ResourceState(
+                    op.type, found.physical_id, op.inputs, found.outputs, op.dependencies, op.agent
+                )
+                self.store.finish(op_id, op.address, new)
+                return
 
-        walked = walk({p.id for p in pending}, {}, one, concurrency=self.concurrency)
-        for op_id, exc in walked.failed.items():
-            raise as_error(op_id, exc)
-        return recovered
+            def forget(s: Any) -> None:
+                s.pending.pop(op_id, None)
+                if op.action == "replace":  # pre-0.2 journal: the old resource was deleted first
+                    s.resources.pop(op.address, None)
+
+            self.store.mutate(forget)
+        elif op.action == "delete" and record is not None:
+            live = provider.read(self.ctx, op.address, record.physical_id, record.inputs)
+            self.store.finish(op_id, op.address, None if live is None else record)
+        else:  # update: the record keeps the old inputs, so the next plan updates again
+            self.store.abandon(op_id)
 
     # -- refresh ------------------------------------------------------------------------------
     def refresh(self, addresses: list[str] | None = None) -> dict[str, dict[str, Any] | None]:
@@ -365,6 +492,9 @@ class Engine:
                 out.update(live)
 
         walked = walk(set(tasks), {}, one, concurrency=self.concurrency)
-        for task, exc in walked.failed.items():
-            raise as_error(tasks[task][0], exc)
+        if walked.failed:
+            problems = [as_error(tasks[t][0], exc) for t, exc in sorted(walked.failed.items())]
+            if len(problems) == 1:
+                raise problems[0]
+            raise ProblemsError(f"{len(problems)} resources could not be read", problems)
         return out

@@ -4,32 +4,46 @@ Many threads record results at once. Each mutation bumps a generation number; th
 waits until a write that includes its generation is durable. One writer at a time serialises the
 whole state; callers that arrive while it writes are covered by the next write, so N concurrent
 results cost far fewer than N file writes, and no caller returns before its change is on disk.
+
+A write that fails (disk full, read-only folder, the lock taken away by a forced unlock) is never
+reported as saved: it is raised to every caller whose change was in that batch and to every later
+caller, and ``on_failure`` listeners (the engine) stop starting AWS calls.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from strands_deploy.state.backend import StateBackend
+from strands_deploy.errors import StrandsDeployError
+from strands_deploy.state.backend import LockInfo, StateBackend
 from strands_deploy.state.model import PendingOperation, ResourceState, State
 
 
 class StateStore:
-    def __init__(self, backend: StateBackend, state: State) -> None:
+    def __init__(self, backend: StateBackend, state: State, lock: LockInfo | None = None) -> None:
         self.backend = backend
         self.state = state
+        self.lock = lock  # when held: checked before every write (a forced unlock stops the run)
         self._cond = threading.Condition()
         self._generation = 0
         self._flushed = 0
         self._writing = False
         self.writes = 0
+        self.failure: StrandsDeployError | None = None
+        self._listeners: list[Callable[[StrandsDeployError], None]] = []
+
+    def on_failure(self, listener: Callable[[StrandsDeployError], None]) -> None:
+        self._listeners.append(listener)
 
     # -- mutations (each durable on return) ---------------------------------------------------
     def mutate(self, change: Callable[[State], Any]) -> Any:
         with self._cond:
+            if self.failure is not None:
+                raise self.failure
             result = change(self.state)
             self._generation += 1
             mine = self._generation
@@ -84,36 +98,53 @@ class StateStore:
 
     # -- persistence ----------------------------------------------------------------------------
     def _flush_until(self, generation: int) -> None:
-        with self._cond:
-            while self._flushed < generation:
-                if self._writing:
+        while True:
+            with self._cond:
+                while self._writing and self._flushed < generation and self.failure is None:
                     self._cond.wait()
-                    continue
+                if self.failure is not None:
+                    raise self.failure
+                if self._flushed >= generation:
+                    return
                 self._writing = True
                 target = self._generation
-                self.state.serial += 1
                 # a consistent snapshot: records are replaced, never mutated, so shallow copies do
-                snapshot = State(
-                    environment=self.state.environment,
-                    lineage=self.state.lineage,
-                    serial=self.state.serial,
+                snapshot = dataclasses.replace(
+                    self.state,
+                    serial=self.state.serial + 1,
                     resources=dict(self.state.resources),
                     pending=dict(self.state.pending),
                 )
-                break
-            else:
-                return
-        try:
-            self.backend.write(snapshot)
-            self.writes += 1
-        finally:
+            error: StrandsDeployError | None = None
+            try:
+                self._write(snapshot)
+            except StrandsDeployError as exc:
+                error = exc
+            except OSError as exc:  # a backend that did not convert its own failure
+                error = StrandsDeployError(
+                    f"the state could not be saved: {exc.strerror or exc}",
+                    self.backend.location,
+                    "fix the cause (disk space, permissions) and run the command again",
+                )
             with self._cond:
                 self._writing = False
-                if self._flushed < target:
-                    self._flushed = target
+                if error is None:
+                    self.state.serial = snapshot.serial
+                    self._flushed = max(self._flushed, target)
+                    self.writes += 1
+                else:
+                    self.failure = error
                 self._cond.notify_all()
-        if self._flushed < generation:
-            self._flush_until(generation)
+            if error is not None:
+                for listener in self._listeners:
+                    listener(error)
+                raise error
+
+    def _write(self, snapshot: State) -> None:
+        verify = getattr(self.backend, "verify_lock", None)
+        if self.lock is not None and verify is not None:
+            verify(self.lock)
+        self.backend.write(snapshot)
 
     def flush(self) -> None:
         self.mutate(lambda s: None)
