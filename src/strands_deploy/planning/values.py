@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from strands_deploy.synth.graph import UNKNOWN, Join, Ref
+from strands_deploy.synth.graph import Join, Ref, contains_unknown, resolve
 
 REF_KEY = "$ref"
 JOIN_KEY = "$join"
@@ -19,30 +19,11 @@ JOIN_KEY = "$join"
 
 def resolve_known(value: Any, lookup: Callable[[Ref], Any]) -> Any:
     """Replace references whose value ``lookup`` knows; keep the others (``lookup`` → UNKNOWN)."""
-    if isinstance(value, Ref):
-        found = lookup(value)
-        return value if found is UNKNOWN else found
-    if isinstance(value, Join):
-        parts = [resolve_known(p, lookup) for p in value.parts]
-        if any(isinstance(p, (Ref, Join)) for p in parts):
-            return Join(tuple(parts))
-        return "".join(str(p) for p in parts)
-    if isinstance(value, dict):
-        return {k: resolve_known(v, lookup) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [resolve_known(v, lookup) for v in value]
-    return value
+    return resolve(value, lookup, keep_unknown=True)
 
 
-def is_deferred(value: Any) -> bool:
-    """True when ``value`` still holds a reference (known only after apply)."""
-    if isinstance(value, (Ref, Join)) or value is UNKNOWN:
-        return True
-    if isinstance(value, dict):
-        return any(is_deferred(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(is_deferred(v) for v in value)
-    return False
+# True when a value still holds a reference (known only after apply)
+is_deferred = contains_unknown
 
 
 def encode(value: Any) -> Any:

@@ -85,28 +85,32 @@ def iter_refs(value: Any) -> Iterator[Ref]:
             yield from iter_refs(v)
 
 
-def resolve(value: Any, lookup: Callable[[Ref], Any]) -> Any:
-    """Replace every Ref/Join by its value; ``lookup`` may return UNKNOWN."""
+def resolve(value: Any, lookup: Callable[[Ref], Any], *, keep_unknown: bool = False) -> Any:
+    """Replace every Ref/Join by its value; ``lookup`` may return UNKNOWN. With ``keep_unknown``
+    (a plan), a reference whose value is not known yet stays a reference (a Join keeps its
+    unresolved parts), so the engine can fill it later; otherwise it becomes UNKNOWN."""
     if isinstance(value, Ref):
-        return lookup(value)
+        found = lookup(value)
+        return value if keep_unknown and found is UNKNOWN else found
     if isinstance(value, Join):
-        parts = [resolve(p, lookup) for p in value.parts]
-        if any(p is UNKNOWN for p in parts):
-            return UNKNOWN
+        parts = [resolve(p, lookup, keep_unknown=keep_unknown) for p in value.parts]
+        if any(p is UNKNOWN or isinstance(p, (Ref, Join)) for p in parts):
+            return Join(tuple(parts)) if keep_unknown else UNKNOWN
         return "".join(str(p) for p in parts)
     if isinstance(value, dict):
-        return {k: resolve(v, lookup) for k, v in value.items()}
+        return {k: resolve(v, lookup, keep_unknown=keep_unknown) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [resolve(v, lookup) for v in value]
+        return [resolve(v, lookup, keep_unknown=keep_unknown) for v in value]
     return value
 
 
 def contains_unknown(value: Any) -> bool:
-    if value is UNKNOWN:
+    """True when ``value`` holds something known only after apply (UNKNOWN or a reference)."""
+    if value is UNKNOWN or isinstance(value, (Ref, Join)):
         return True
     if isinstance(value, dict):
         return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return any(contains_unknown(v) for v in value)
     return False
 
