@@ -160,11 +160,13 @@ class Services:
                 )
 
     def bind(self, state: State) -> None:
-        """Record the project, account and region in the state (written with the next change)."""
+        """Check, then record, the project, account and region in the state (written with the
+        next change; a state from before these fields existed is bound on its first write)."""
+        self.account()  # resolved first, so the account is checked too
+        self.check_binding(state)
         state.project = self.project.name
         state.region = self.region
-        state.account = self.account()
-        self.check_binding(state)
+        state.account = self._account
 
     def synth(self, agents: list[str] | None = None, *, check_code: bool = True) -> Graph:
         """The resource graph. ``check_code``: report the agents' code problems (syntax errors,

@@ -172,3 +172,18 @@ def test_read_commands_work_while_an_agent_has_a_syntax_error(
 def test_target_that_matches_nothing_is_an_error(project: Path, cli_factory: Any) -> None:
     proc = cli_factory(project, env={"TRUST_TOKEN": SECRET})("plan", "--target", "agent.suport")
     assert proc.returncode == 1 and "matches no resource" in proc.stderr and "agent.support" in proc.stderr
+
+
+def test_state_of_another_account_or_region_is_refused(project: Path, moto: str) -> None:
+    assert deploy(project).result.ok
+    path = project / ".strands/state/local.json"
+    data = json.loads(path.read_text())
+    assert data["project"] == "trust" and data["account"] and data["region"] == "us-east-1"
+    for key, value in (("account", "999999999999"), ("region", "eu-west-1")):
+        changed = {**data, key: value}
+        path.write_text(json.dumps(changed))
+        with pytest.raises(StrandsDeployError) as info:
+            deploy(project)
+        assert f"{key} {value}" in info.value.what
+    path.write_text(json.dumps(data))
+    assert deploy(project).result.ok
