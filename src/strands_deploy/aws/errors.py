@@ -107,6 +107,9 @@ _S3_ACTIONS = {
     "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
 }
 
+# Operations whose IAM action has another name (service, operation) -> action.
+_RENAMED_ACTIONS = {("lambda", "Invoke"): "lambda:InvokeFunction"}
+
 # API Gateway v2 actions are HTTP verbs on the resource path.
 _APIGW_VERBS = (
     ("Create", "POST"),
@@ -203,6 +206,9 @@ def iam_action(service: str, operation: str) -> str:
         return "apigateway:*"
     if service == "s3":
         return f"s3:{_S3_ACTIONS.get(operation, operation)}"
+    renamed = _RENAMED_ACTIONS.get((service, operation))
+    if renamed:
+        return renamed
     return f"{_IAM_PREFIX.get(service, service)}:{operation}"
 
 

@@ -140,6 +140,7 @@ def test_not_found_codes(service: str, code: str) -> None:
 
 def test_iam_actions() -> None:
     assert iam_action("lambda", "CreateFunction") == "lambda:CreateFunction"
+    assert iam_action("lambda", "Invoke") == "lambda:InvokeFunction"  # the action is not named after the API
     assert iam_action("apigatewayv2", "CreateRoute") == "apigateway:POST"
     assert iam_action("s3", "PutBucketEncryption") == "s3:PutEncryptionConfiguration"
     assert iam_action("cloudwatch", "PutMetricAlarm") == "cloudwatch:PutMetricAlarm"
