@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 if TYPE_CHECKING:
     # The boto3 stubs (dev dependency) type every client; nothing is imported at run time.
@@ -26,6 +26,41 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_sts import STSClient
+
+
+class ClientFactory(Protocol):
+    """What ``client`` is: one overload per service the package uses, so mypy checks each call
+    against the boto3 stubs. A service not listed here is a type error: add its overload (and its
+    boto3-stubs extra). The one list for AwsContext, ProviderContext and the waiters."""
+
+    @overload
+    def __call__(self, service: Literal["apigatewayv2"]) -> ApiGatewayV2Client: ...
+    @overload
+    def __call__(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
+    @overload
+    def __call__(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def __call__(self, service: Literal["iam"]) -> IAMClient: ...
+    @overload
+    def __call__(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def __call__(self, service: Literal["logs"]) -> CloudWatchLogsClient: ...
+    @overload
+    def __call__(self, service: Literal["resourcegroupstaggingapi"]) -> ResourceGroupsTaggingAPIClient: ...
+    @overload
+    def __call__(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def __call__(self, service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
+    @overload
+    def __call__(self, service: Literal["sns"]) -> SNSClient: ...
+    @overload
+    def __call__(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def __call__(self, service: Literal["ssm"]) -> SSMClient: ...
+    @overload
+    def __call__(self, service: Literal["sts"]) -> STSClient: ...
+    def __call__(self, service: str) -> Any: ...
+
 
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -78,35 +113,12 @@ class AwsContext:
                 self._session = boto3.session.Session(**kwargs)
             return self._session
 
-    # One overload per service the package uses, so mypy checks each call against the stubs. A
-    # service not listed here is a type error: add its overload (and its boto3-stubs extra).
-    @overload
-    def client(self, service: Literal["apigatewayv2"]) -> ApiGatewayV2Client: ...
-    @overload
-    def client(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
-    @overload
-    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
-    @overload
-    def client(self, service: Literal["iam"]) -> IAMClient: ...
-    @overload
-    def client(self, service: Literal["lambda"]) -> LambdaClient: ...
-    @overload
-    def client(self, service: Literal["logs"]) -> CloudWatchLogsClient: ...
-    @overload
-    def client(self, service: Literal["resourcegroupstaggingapi"]) -> ResourceGroupsTaggingAPIClient: ...
-    @overload
-    def client(self, service: Literal["s3"]) -> S3Client: ...
-    @overload
-    def client(self, service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
-    @overload
-    def client(self, service: Literal["sns"]) -> SNSClient: ...
-    @overload
-    def client(self, service: Literal["sqs"]) -> SQSClient: ...
-    @overload
-    def client(self, service: Literal["ssm"]) -> SSMClient: ...
-    @overload
-    def client(self, service: Literal["sts"]) -> STSClient: ...
-    def client(self, service: str) -> Any:
+    @property
+    def client(self) -> ClientFactory:
+        """``client("s3")``: the shared client of a service, typed by the boto3 stubs."""
+        return self._client
+
+    def _client(self, service: str) -> Any:
         cached = self._clients.get(service)
         if cached is not None:
             return cached

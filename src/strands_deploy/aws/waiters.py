@@ -20,6 +20,7 @@ from strands_deploy.aws.errors import (
     is_in_progress_conflict,
     to_deploy_error,
 )
+from strands_deploy.aws.session import ClientFactory
 from strands_deploy.errors import StrandsDeployError
 
 T = TypeVar("T")
@@ -34,9 +35,8 @@ class WaitContext(Protocol):
     @property
     def sleep(self) -> Callable[[float], None]: ...
 
-    # (service: Any): an overloaded ``client`` of any set of services matches; the waits pass the
-    # client to ``call`` only
-    def client(self, service: Any) -> Any: ...
+    @property
+    def client(self) -> ClientFactory: ...
 
 
 # IAM is eventually consistent: a new role (or a new policy on it) takes a few seconds, rarely more

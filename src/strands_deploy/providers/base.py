@@ -30,27 +30,12 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, overload
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from strands_deploy.aws.session import AwsContext
+from strands_deploy.aws.session import AwsContext, ClientFactory
 from strands_deploy.errors import StrandsDeployError
-
-if TYPE_CHECKING:
-    from mypy_boto3_apigatewayv2 import ApiGatewayV2Client
-    from mypy_boto3_cloudwatch import CloudWatchClient
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_iam import IAMClient
-    from mypy_boto3_lambda import LambdaClient
-    from mypy_boto3_logs import CloudWatchLogsClient
-    from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
-    from mypy_boto3_s3 import S3Client
-    from mypy_boto3_secretsmanager import SecretsManagerClient
-    from mypy_boto3_sns import SNSClient
-    from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_ssm import SSMClient
-    from mypy_boto3_sts import STSClient
 
 Props = dict[str, Any]
 Outputs = dict[str, Any]
@@ -144,35 +129,10 @@ class ProviderContext:
     # Time source and sleep are injectable so waiters can be tested without real sleeping.
     sleep: Callable[[float], None] = field(default_factory=lambda: __import__("time").sleep)
 
-    # One overload per service the providers use: mypy checks every call against the boto3 stubs.
-    @overload
-    def client(self, service: Literal["apigatewayv2"]) -> ApiGatewayV2Client: ...
-    @overload
-    def client(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
-    @overload
-    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
-    @overload
-    def client(self, service: Literal["iam"]) -> IAMClient: ...
-    @overload
-    def client(self, service: Literal["lambda"]) -> LambdaClient: ...
-    @overload
-    def client(self, service: Literal["logs"]) -> CloudWatchLogsClient: ...
-    @overload
-    def client(self, service: Literal["resourcegroupstaggingapi"]) -> ResourceGroupsTaggingAPIClient: ...
-    @overload
-    def client(self, service: Literal["s3"]) -> S3Client: ...
-    @overload
-    def client(self, service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
-    @overload
-    def client(self, service: Literal["sns"]) -> SNSClient: ...
-    @overload
-    def client(self, service: Literal["sqs"]) -> SQSClient: ...
-    @overload
-    def client(self, service: Literal["ssm"]) -> SSMClient: ...
-    @overload
-    def client(self, service: Literal["sts"]) -> STSClient: ...
-    def client(self, service: str) -> Any:
-        return self.aws.client(service)  # type: ignore[call-overload]
+    @property
+    def client(self) -> ClientFactory:
+        """``client("lambda")``: the shared, typed client of a service (see aws.session)."""
+        return self.aws.client
 
     def tags_for(self, agent: str | None = None) -> dict[str, str]:
         tags = {

@@ -92,7 +92,7 @@ class ResourceState:
     outputs: dict[str, Any]
     dependencies: list[str] = field(default_factory=list)
     agent: str | None = None
-    status: str = "ok"  # ok | tainted (half-created: the next plan replaces it)
+    status: str = "ok"  # ok | tainted (only in states of 0.1: the next plan replaces it)
     updated_at: str = field(default_factory=now)
 
     def to_dict(self) -> dict[str, Any]:
