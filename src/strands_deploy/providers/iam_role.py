@@ -28,6 +28,10 @@ class RoleProps(PropsModel):
     name: str
     trust_service: str = DEFAULT_TRUST
     managed_policies: list[str] = []
+    # The inline policies the configuration attaches (aws.iam.role_policy resources). Any other
+    # inline policy found on the role was added by hand: drift that widens access, removed by
+    # deploy. None: not checked (records written before this property existed).
+    inline_policies: list[str] | None = None
     description: str = ""
     tags: dict[str, str] = {}
 
@@ -86,6 +90,9 @@ class RoleProvider(Provider):
         attached = self._attached(ctx, address, physical_id)
         if attached is None:
             return None
+        inline = self._inline(ctx, address, physical_id)
+        if inline is None:
+            return None
         doc = policy_document(role.get("AssumeRolePolicyDocument", {}))
         tags = tag_dict(role.get("Tags"))
         if not tags:
@@ -98,6 +105,7 @@ class RoleProvider(Provider):
                 "name": role["RoleName"],
                 "trust_service": trusted_service(doc),
                 "managed_policies": sorted(attached),
+                "inline_policies": sorted(inline),
                 "description": role.get("Description", ""),
                 "tags": tags,
             },
@@ -109,6 +117,13 @@ class RoleProvider(Provider):
         if pages is None:
             return None
         return [str(p["PolicyArn"]) for page in pages for p in page.get("AttachedPolicies", [])]
+
+    def _inline(self, ctx: ProviderContext, address: str, name: str) -> list[str] | None:
+        """Names of the inline policies of role ``name``; None when the role is gone."""
+        pages = paginate_or_none(address, ctx.client("iam"), "list_role_policies", RoleName=name)
+        if pages is None:
+            return None
+        return [str(n) for page in pages for n in page.get("PolicyNames", [])]
 
     def update(
         self,
@@ -139,6 +154,10 @@ class RoleProvider(Provider):
             call(address, iam, "attach_role_policy", RoleName=name, PolicyArn=arn)
         for arn in sorted(have - want):
             ignore_not_found(address, iam, "detach_role_policy", RoleName=name, PolicyArn=arn)
+        if after.inline_policies is not None:
+            declared = set(after.inline_policies)
+            for policy in sorted(set(self._inline(ctx, address, name) or []) - declared):
+                ignore_not_found(address, iam, "delete_role_policy", RoleName=name, PolicyName=policy)
         to_set, to_remove = tag_changes(before.tags, after.tags)
         if to_set:
             call(address, iam, "tag_role", RoleName=name, Tags=tag_list(to_set))
@@ -190,4 +209,11 @@ class RoleProvider(Provider):
         want = {**props, "managed_policies": sorted(p.managed_policies)}
         want["trust_service"] = p.trust_service
         want["description"] = p.description
-        return super().drift(want, live)
+        want.pop("inline_policies", None)
+        out = super().drift(want, live)
+        # only policies the configuration does not declare are drift (a declared one that is
+        # missing is its own aws.iam.role_policy resource's drift)
+        live_inline = set((live.get("observed") or {}).get("inline_policies") or [])
+        if p.inline_policies is not None and live_inline - set(p.inline_policies):
+            out["inline_policies"] = (sorted(live_inline), sorted(p.inline_policies))
+        return out

@@ -133,3 +133,32 @@ def test_role_find_adopts_only_our_role(ctx: ProviderContext, raw: Callable[[str
     assert "iam:CreateRole" in err.what and ADDR in err.what
     assert err.fix is not None and "already exists" in err.fix
     assert other["name"] == "someone-elses"
+
+
+def test_an_inline_policy_added_by_hand_is_drift_and_removed(
+    ctx: ProviderContext, raw: Callable[[str], Any]
+) -> None:
+    """Issue 11, item 10: drift that widens access is shown and put back."""
+    provider = get_provider("aws.iam.role")
+    want = props(inline_policies=["demo-test-agent-policy"])
+    created = provider.create(ctx, ADDR, want)
+    iam = raw("iam")
+    iam.put_role_policy(RoleName="demo-test-exec", PolicyName="demo-test-agent-policy", PolicyDocument=DOC)
+    live = provider.read(ctx, ADDR, created.physical_id, want)
+    assert live is not None and provider.drift(want, live) == {}  # the declared policy is not drift
+    iam.put_role_policy(RoleName="demo-test-exec", PolicyName="backdoor", PolicyDocument=DOC)
+    live = provider.read(ctx, ADDR, created.physical_id, want)
+    assert live is not None
+    assert provider.drift(want, live)["inline_policies"][0] == ["backdoor", "demo-test-agent-policy"]
+    provider.update(ctx, ADDR, created.physical_id, want, want, created.outputs)
+    names = iam.list_role_policies(RoleName="demo-test-exec")["PolicyNames"]
+    assert names == ["demo-test-agent-policy"]
+    # an extra managed policy is drift too, and detached by deploy
+    iam.attach_role_policy(RoleName="demo-test-exec", PolicyArn=XRAY)
+    live = provider.read(ctx, ADDR, created.physical_id, want)
+    assert live is not None and "managed_policies" in provider.drift(want, live)
+    provider.update(ctx, ADDR, created.physical_id, want, want, created.outputs)
+    attached = [
+        p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="demo-test-exec")["AttachedPolicies"]
+    ]
+    assert attached == [BASIC]
