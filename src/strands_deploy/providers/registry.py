@@ -23,6 +23,7 @@ _MODULES: dict[str, str] = {
     "aws.s3.bucket": "strands_deploy.providers.bucket:BucketProvider",
     "aws.sqs.queue": "strands_deploy.providers.queue:QueueProvider",
     "aws.sns.topic": "strands_deploy.providers.topic:TopicProvider",
+    "aws.sns.subscription": "strands_deploy.providers.subscription:SubscriptionProvider",
     "aws.lambda.event_source": "strands_deploy.providers.event_source:EventSourceProvider",
     "aws.secretsmanager.secret": "strands_deploy.providers.secret:SecretProvider",
     "aws.ssm.parameter": "strands_deploy.providers.parameter:ParameterProvider",
