@@ -16,7 +16,13 @@ import zipfile
 from pathlib import Path
 
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.packaging.hashing import ADAPTER, ADAPTER_NAME, iter_code_files, read_code_file
+from strands_deploy.packaging.hashing import (
+    ADAPTER,
+    ADAPTER_NAME,
+    code_root,
+    iter_code_files,
+    read_code_file,
+)
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -37,7 +43,7 @@ def _add(zf: zipfile.ZipFile, arcname: str, data: bytes, mode: int = 0o644) -> N
 
 def build_code_zip(project_dir: Path, code_path: str, code_hash: str, cache_dir: Path) -> Path:
     """Zip the agent folder plus the runtime adapter (as ``_strands_runtime.py``)."""
-    root = (project_dir / code_path).resolve()
+    root = code_root(project_dir, code_path).resolve()
     if not root.is_dir():
         raise StrandsDeployError(
             f"agent folder {code_path!r} does not exist",

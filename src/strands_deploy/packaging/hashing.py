@@ -35,6 +35,15 @@ EXCLUDED_FILES = frozenset({"requirements.txt", "strands.agent.yaml", ".DS_Store
 MAX_FILES = 100_000  # a Lambda code zip is at most 250 MB unzipped; far beyond any real agent
 ADAPTER = Path(__file__).resolve().parent.parent / "runtime" / "adapter.py"
 ADAPTER_NAME = "_strands_runtime.py"
+BUILTIN_PREFIX = "builtin:"  # ``code.path: builtin:<name>``: a function strands-deploy ships
+BUILTIN = Path(__file__).resolve().parent.parent / "runtime" / "builtin"
+
+
+def code_root(project_dir: Path, code_path: str) -> Path:
+    """The folder a function's code comes from: the agent's folder, or a builtin function's."""
+    if code_path.startswith(BUILTIN_PREFIX):
+        return BUILTIN / code_path[len(BUILTIN_PREFIX) :]
+    return project_dir / code_path
 
 
 def iter_code_files(root: Path) -> Iterator[tuple[str, Path]]:

@@ -1,0 +1,1 @@
+"""Functions strands-deploy ships and deploys itself (``code.path: builtin:<name>``)."""
