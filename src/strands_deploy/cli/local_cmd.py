@@ -48,14 +48,27 @@ def command() -> None:
     default=None,
     help="Model script YAML (default: environments.local.model_script in strands.yaml).",
 )
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="URL",
+    help=(
+        "A web origin (e.g. http://localhost:3000) allowed to call the local cloud from a browser; "
+        "repeatable (default: $STRANDS_LOCAL_CORS_ORIGINS, else none). Replaces the running server's list."
+    ),
+)
 @click.pass_context
-def start(ctx: click.Context, port: int | None, model_script: str | None) -> None:
+def start(
+    ctx: click.Context, port: int | None, model_script: str | None, cors_origins: tuple[str, ...]
+) -> None:
     """Start the local cloud in the background (a no-op if it runs) and print its endpoint."""
     from strands_deploy.local.control import ensure_running
 
     pdir = project_dir(ctx)
     script = Path(model_script).resolve() if model_script else model_script_from_config(pdir)
-    click.echo(ensure_running(pdir, port=port, model_script=script))
+    origins = list(cors_origins) if cors_origins else None
+    click.echo(ensure_running(pdir, port=port, model_script=script, cors_origins=origins))
 
 
 @command.command("status")

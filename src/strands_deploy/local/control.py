@@ -9,6 +9,11 @@ Invariants: a pid from ``endpoint.json`` is only signalled after checking it is 
 server (it answers ``/_strands/health`` with that pid, or its command line is our server module),
 so a stale file whose pid was reused never gets an unrelated process killed; concurrent
 ``ensure_running`` calls for one project are serialized by a file lock.
+
+Every call to a ``/_strands/*`` control route but health sends the token the server wrote into
+``endpoint.json`` (mode 0600, in a 0700 folder) for this start; health is open because it is how
+a server is found before its token is known (a lost ``endpoint.json`` is written again by the
+server when asked for health).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +95,11 @@ def _signal(pid: int, sig: int) -> None:
 
 
 # -- HTTP ---------------------------------------------------------------------------------------
-def _get_json(url: str, timeout: float = 2.0, method: str = "GET") -> dict[str, Any] | None:
-    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+def _get_json(
+    url: str, timeout: float = 2.0, method: str = "GET", token: str | None = None
+) -> dict[str, Any] | None:
+    headers = {settings.TOKEN_HEADER: token} if token else {}
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             data = json.loads(r.read())
@@ -105,8 +113,14 @@ def _health(endpoint: str) -> dict[str, Any] | None:
     return info if info and info.get("service") == "strands-deploy-local-cloud" else None
 
 
+def _token(info: dict[str, Any]) -> str | None:
+    token = info.get("token")
+    return str(token) if token else None
+
+
 def _running(sd: Path) -> dict[str, Any] | None:
-    """The recorded server if it is alive and answering as this project's local cloud."""
+    """The recorded server (with its ``token``) if it is alive and answering as this project's
+    local cloud."""
     info = settings.read_json(sd / settings.ENDPOINT_FILE)
     if not info:
         return None
@@ -161,9 +175,37 @@ def _checked_script(model_script: Path | None) -> str | None:
     return str(path)
 
 
-def _write_config(sd: Path, script: str | None) -> None:
-    new = {"model_script": script}
-    if settings.read_json(sd / settings.CONFIG_FILE) != new:  # unchanged: keep the mtime
+def _resolve_cors(cors_origins: Sequence[str] | None) -> list[str] | None:
+    """The origins to allow, normalized: ``cors_origins`` if given, else $STRANDS_LOCAL_CORS_ORIGINS
+    if set, else None (not asked: a running server keeps its own, a new one allows none)."""
+    where = "--cors-origin"
+    if cors_origins is None:
+        raw = os.environ.get(settings.CORS_ENV)
+        if raw is None:
+            return None
+        cors_origins, where = settings.split_origins(raw), f"environment variable {settings.CORS_ENV}"
+    origins: list[str] = []
+    for raw_origin in cors_origins:
+        origin = settings.normalize_origin(raw_origin)
+        if origin is None:
+            raise StrandsDeployError(
+                f"{raw_origin!r} is not a web origin",
+                where,
+                "give scheme, host and optional port only, e.g. http://localhost:3000 (no path, no '*')",
+            )
+        if origin not in origins:
+            origins.append(origin)
+    return origins
+
+
+def _write_config(sd: Path, script: str | None, cors_origins: list[str] | None) -> None:
+    """Record the server's settings; ``cors_origins`` None keeps the recorded ones."""
+    current = settings.read_json(sd / settings.CONFIG_FILE) or {}
+    if cors_origins is None:
+        kept = current.get("cors_origins")
+        cors_origins = [str(o) for o in kept] if isinstance(kept, list) else []
+    new = {"model_script": script, "cors_origins": cors_origins}
+    if current != new:  # unchanged: keep the mtime
         settings.write_json_atomic(sd / settings.CONFIG_FILE, new)
 
 
@@ -192,7 +234,11 @@ def _check_port(port: int, sd: Path) -> dict[str, Any] | None:
         return None
     health = _health(f"http://127.0.0.1:{port}")
     if health and Path(str(health.get("state_dir"))) == sd:
-        settings.write_json_atomic(sd / settings.ENDPOINT_FILE, health)  # endpoint.json was lost
+        # endpoint.json was lost; answering health, the server has written it again (with the token)
+        info = settings.read_json(sd / settings.ENDPOINT_FILE)
+        if info and info.get("pid") == health.get("pid"):
+            return {**info, **health}
+        settings.write_json_atomic(sd / settings.ENDPOINT_FILE, health)  # without the token
         return health
     if health:
         raise StrandsDeployError(
@@ -235,16 +281,25 @@ def _spawn(sd: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 # -- public API ---------------------------------------------------------------------------------
-def ensure_running(project_dir: Path, port: int | None = None, model_script: Path | None = None) -> str:
+def ensure_running(
+    project_dir: Path,
+    port: int | None = None,
+    model_script: Path | None = None,
+    cors_origins: Sequence[str] | None = None,
+) -> str:
     """Start the project's local cloud unless it is already running; return its endpoint URL.
 
     ``port`` None means $STRANDS_LOCAL_PORT or 4566; 0 means any free port. Idempotent: a running
     server is reused (an explicit different ``port`` is an error, since moving it would lose its
     resources). ``model_script`` is (re)recorded every time; the server picks changes up live.
+    ``cors_origins`` (else $STRANDS_LOCAL_CORS_ORIGINS) are the web origins allowed to call the
+    local cloud from a browser; when neither is given a running server keeps its own and a new
+    one allows none.
     """
     sd = state_dir(project_dir)
     script = _checked_script(model_script)
-    sd.mkdir(parents=True, exist_ok=True)
+    origins = _resolve_cors(cors_origins)
+    settings.make_private_dir(sd)
     with _locked(sd):
         info = _running(sd)
         if info is not None:
@@ -254,9 +309,8 @@ def ensure_running(project_dir: Path, port: int | None = None, model_script: Pat
                     str(sd / settings.ENDPOINT_FILE),
                     "use it as is, or `strands-deploy local stop` first (its resources are lost on restart)",
                 )
-            _write_config(sd, script)
+            _write_config(sd, script, origins)
             return str(info["endpoint"])
-        _write_config(sd, script)
         recorded = settings.read_json(sd / settings.ENDPOINT_FILE) or {}
         rpid = int(recorded.get("pid") or 0)
         if _pid_alive(rpid) and _is_ours(rpid, str(sd)) and _is_ours(rpid, SERVER_MODULE):
@@ -269,7 +323,9 @@ def ensure_running(project_dir: Path, port: int | None = None, model_script: Pat
         if want != 0:
             adopted = _check_port(want, sd)
             if adopted is not None:
+                _write_config(sd, script, origins)
                 return str(adopted["endpoint"])
+        _write_config(sd, script, origins or [])  # a new start allows only the origins it is given
         proc = _spawn(sd, want)
         deadline = time.monotonic() + START_TIMEOUT
         log_path = sd / settings.LOG_FILE
@@ -302,7 +358,7 @@ def status(project_dir: Path) -> dict[str, Any] | None:
     info = _running(sd)
     if info is None:
         return None
-    workers = _get_json(f"{info['endpoint']}/_strands/workers") or {}
+    workers = _get_json(f"{info['endpoint']}/_strands/workers", token=_token(info)) or {}
     return {
         "endpoint": info["endpoint"],
         "pid": info["pid"],
@@ -339,7 +395,7 @@ def stop(project_dir: Path) -> bool:
     if not ours and not (_pid_alive(pid) and _is_ours(pid, SERVER_MODULE)):
         endpoint_file.unlink(missing_ok=True)  # stale: that pid is gone or is someone else's
         return False
-    workers = _get_json(f"{info['endpoint']}/_strands/workers") if ours else None
+    workers = _get_json(f"{info['endpoint']}/_strands/workers", token=_token(info)) if ours else None
     worker_pids = [int(w["pid"]) for w in (workers or {}).get("workers", [])]
     _stop_pid(pid, worker_pids)
     current = settings.read_json(endpoint_file)
@@ -355,11 +411,12 @@ def reset(project_dir: Path) -> None:
     sd = state_dir(project_dir)
     info = _running(sd)
     if info is not None:
-        if _get_json(f"{info['endpoint']}/_strands/reset", timeout=30, method="POST") is None:
+        url = f"{info['endpoint']}/_strands/reset"
+        if _get_json(url, timeout=30, method="POST", token=_token(info)) is None:
             raise StrandsDeployError(
                 "the local cloud did not accept the reset",
                 str(info["endpoint"]),
-                "run `strands-deploy local stop`",
+                f"check that {sd / settings.ENDPOINT_FILE} holds its token, or run `strands-deploy local stop`",
             )
         return
     shutil.rmtree(sd / settings.CACHE_DIR, ignore_errors=True)

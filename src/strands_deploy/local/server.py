@@ -14,17 +14,31 @@ do without Docker or does not have:
 
 Everything else goes to moto unchanged. Invariant: an error while handling one request becomes
 an error response for that request; the server keeps serving.
+
+Who may ask (checked before any of the above, see :meth:`LocalCloud.refusal`; the user-facing
+summary is in docs/local-cloud.md, "What the local cloud accepts from where"):
+
+* every request must name a loopback host (``127.0.0.1``, ``localhost``, ``[::1]``,
+  ``*.localhost``, any port): a page whose DNS name was rebound to 127.0.0.1 is refused;
+* outside the user's own endpoints (Function URLs, HTTP APIs, which apply their own CORS as in
+  AWS), a browser request (one with an ``Origin``, or a cross-site ``Sec-Fetch-Site``) is refused
+  unless its origin is one the user configured (``config.json``'s ``cors_origins``) or the server's
+  own; only configured origins get CORS headers, and moto's answer-everyone CORS is turned off;
+* ``/_strands/*`` control routes, except health, need this start's token (``endpoint.json``) in
+  the ``X-Strands-Token`` header.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
+import hmac
 import io
 import json
 import logging
 import os
 import re
+import secrets
 import signal
 import socket
 import sys
@@ -36,6 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+from xml.sax.saxutils import escape
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
@@ -44,7 +59,14 @@ from werkzeug.wsgi import get_input_stream
 from strands_deploy.local import settings
 from strands_deploy.local.bedrock import CONVERSE_PATH, FakeBedrock
 from strands_deploy.local.lambda_invoke import MAX_PAYLOAD, LocalLambda
-from strands_deploy.local.settings import ConfigReader, read_json, write_json_atomic
+from strands_deploy.local.settings import (
+    TOKEN_HEADER,
+    ConfigReader,
+    make_private_dir,
+    normalize_origin,
+    read_json,
+    write_json_atomic,
+)
 from strands_deploy.local.urls import EXECUTE_API_PREFIX, FUNCTION_URL_PREFIX, UrlRouter
 from strands_deploy.local.workers import Throttled
 from strands_deploy.process import pid_alive
@@ -61,6 +83,17 @@ URL_CONFIGS = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/urls/?$")
 APIS = re.compile(r"^/v2/apis(?:/(?P<id>[^/]+))?/?$")
 EXIT_PORT_IN_USE = 3
 EXIT_ALREADY_RUNNING = 4
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
+_HOST_LABELS = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
+_PORT = re.compile(r"^:[0-9]{1,5}$")
+TOKEN_ENVIRON = "HTTP_" + TOKEN_HEADER.upper().replace("-", "_")
+# health stays open: the CLI finds a server (and checks it is this project's) before it knows the token
+OPEN_CONTROL_PATHS = frozenset({"/_strands/health"})
+CORS_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE"
+CORS_EXPOSE = (
+    "ETag, x-amz-request-id, x-amz-id-2, x-amz-version-id, x-amzn-RequestId, x-amzn-ErrorType, "
+    "X-Amz-Function-Error, X-Amz-Executed-Version, X-Amz-Log-Result, x-amz-crc32"
+)
 
 
 def _lambda_error(status: int, code: str, message: str, **extra: str) -> Response:
@@ -68,6 +101,58 @@ def _lambda_error(status: int, code: str, message: str, **extra: str) -> Respons
     return Response(
         json.dumps(body), status=status, headers={"x-amzn-ErrorType": code}, content_type="application/json"
     )
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True if a ``Host`` header names this machine's loopback: ``127.0.0.1``, ``localhost``,
+    ``[::1]`` or a ``*.localhost`` name (S3 virtual-host style: ``<bucket>.localhost``), with or
+    without a port. Anything else - above all a public name rebound to 127.0.0.1 - is refused."""
+    if not host:
+        return False
+    text = host.strip().lower()
+    if text.startswith("["):
+        name, bracket, rest = text.partition("]")
+        name += bracket
+    else:
+        name, colon, port = text.partition(":")
+        rest = colon + port
+    if rest and not _PORT.match(rest):
+        return False
+    if name in LOOPBACK_NAMES:
+        return True
+    return name.endswith(".localhost") and bool(_HOST_LABELS.match(name))
+
+
+def _wants_xml(environ: dict[str, Any], service: str | None) -> bool:
+    """S3 and the query-protocol services (IAM, STS, SQS, SNS...) parse XML errors; the rest JSON."""
+    return (
+        service == "s3"
+        or environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+        or "Action=" in environ.get("QUERY_STRING", "")
+    )
+
+
+def _denied(environ: dict[str, Any], message: str) -> Response:
+    """403 in the shape the caller's SDK parses (AWS's ``AccessDenied``), so the message shows."""
+    scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    path = environ.get("PATH_INFO", "")
+    if not path.startswith("/_strands/") and _wants_xml(environ, scope.group("service") if scope else None):
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+            f"<Message>{escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+        )
+        return Response(body, status=403, content_type="application/xml")
+    return Response(
+        json.dumps({"__type": "AccessDeniedException", "message": message}),
+        status=403,
+        headers={"x-amzn-ErrorType": "AccessDeniedException"},
+        content_type="application/json",
+    )
+
+
+def _user_endpoint(path: str) -> bool:
+    """Function URLs and HTTP APIs: the user's own endpoints, open (or not) as their config says."""
+    return path.startswith((FUNCTION_URL_PREFIX, EXECUTE_API_PREFIX))
 
 
 def _account_for(access_key: str | None) -> str:
@@ -82,13 +167,20 @@ class LocalCloud:
     """The WSGI app: our routes first, then moto."""
 
     def __init__(self, state_dir: Path) -> None:
+        import moto.moto_server.werkzeug_app as moto_app
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+        # moto answers CORS for every origin (flask-cors); CORS is ours to decide, per origin
+        moto_app.DISABLE_GLOBAL_CORS = True
         self.state_dir = state_dir
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.runtime = LocalLambda(state_dir, endpoint="")
         self.router = UrlRouter(self.runtime)
-        self.bedrock = FakeBedrock(ConfigReader(state_dir))
+        self.config = ConfigReader(state_dir)
+        self.bedrock = FakeBedrock(self.config)
+        self.token = secrets.token_urlsafe(32)  # per start; in endpoint.json only, never in health
+        self.stopping = False
+        self._endpoint_lock = threading.Lock()
         self.info: dict[str, Any] = {
             "service": "strands-deploy-local-cloud",
             "pid": os.getpid(),
@@ -103,9 +195,112 @@ class LocalCloud:
         self.runtime.endpoint = base
         self.info.update({"port": port, "endpoint": base})
 
+    @property
+    def endpoint_file(self) -> Path:
+        return self.state_dir / settings.ENDPOINT_FILE
+
+    def write_endpoint_file(self) -> None:
+        """``endpoint.json``: what health says plus the control token (the file is 0600)."""
+        with self._endpoint_lock:
+            write_json_atomic(
+                self.endpoint_file, {**self.info, "token": self.token, "written_at": time.time()}
+            )
+
+    def _restore_endpoint_file(self) -> None:
+        """Write ``endpoint.json`` again if it was lost while this server runs, so the CLI that
+        finds the server by its port (health) can read the token again."""
+        if self.stopping or "port" not in self.info:
+            return
+        current = read_json(self.endpoint_file)
+        if not current or current.get("pid") != self.info["pid"] or current.get("token") != self.token:
+            self.write_endpoint_file()
+
+    # -- access ----------------------------------------------------------------------------
+    def allowed_origin(self, environ: dict[str, Any]) -> str | None:
+        """The request's ``Origin`` if the user configured it (``cors_origins``), else None."""
+        origin = environ.get("HTTP_ORIGIN")
+        if not origin or normalize_origin(origin) not in self.config.cors_origins():
+            return None
+        return str(origin)
+
+    def refusal(self, environ: dict[str, Any]) -> Response | None:
+        """Why this request is refused (a 403), or None. See the module docstring."""
+        host = environ.get("HTTP_HOST")
+        if not is_loopback_host(host):
+            return _denied(
+                environ,
+                f"the local cloud only answers requests addressed to 127.0.0.1, localhost, [::1] or "
+                f"*.localhost, not Host {host!r} (a DNS name pointing at this machine is refused)",
+            )
+        path: str = environ.get("PATH_INFO", "")
+        if _user_endpoint(path):
+            return None
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None:
+            same = origin.strip().lower().rstrip("/") == f"http://{str(host).strip().lower()}"
+            if not same and self.allowed_origin(environ) is None:
+                return _denied(
+                    environ,
+                    f"browser requests from origin {origin!r} are refused; to allow a page of yours, "
+                    "start the local cloud with `strands-deploy local start --cors-origin ORIGIN`",
+                )
+        elif environ.get("HTTP_SEC_FETCH_SITE", "none").lower() not in ("none", "same-origin"):
+            return _denied(environ, "cross-site browser requests without an Origin are refused")
+        if path.startswith("/_strands/") and path not in OPEN_CONTROL_PATHS:
+            given = environ.get(TOKEN_ENVIRON, "").encode("utf-8", "replace")
+            if not hmac.compare_digest(given, self.token.encode("ascii")):
+                return _denied(
+                    environ,
+                    f"control routes need the {TOKEN_HEADER} header with the token from "
+                    f"{self.endpoint_file} (missing or wrong)",
+                )
+        return None
+
+    def preflight(self, environ: dict[str, Any]) -> Response | None:
+        """Answer a CORS preflight outside the user's endpoints: allowed for configured origins only."""
+        if environ.get("REQUEST_METHOD") != "OPTIONS" or "HTTP_ACCESS_CONTROL_REQUEST_METHOD" not in environ:
+            return None
+        origin = self.allowed_origin(environ)
+        if origin is None:
+            return _denied(environ, "CORS preflight refused: this origin is not configured")
+        headers = {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": CORS_METHODS,
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        }
+        requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+        if requested:
+            headers["Access-Control-Allow-Headers"] = requested
+        return Response(b"", status=200, headers=headers)
+
+    def with_server_cors(self, environ: dict[str, Any], start_response: StartResponse) -> StartResponse:
+        """Drop any CORS header from the answer (moto's S3 bucket CORS included) and add ours,
+        for a configured origin only."""
+        origin = self.allowed_origin(environ)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+            if origin is not None:
+                kept += [
+                    ("Access-Control-Allow-Origin", origin),
+                    ("Access-Control-Expose-Headers", CORS_EXPOSE),
+                    ("Vary", "Origin"),
+                ]
+            return start_response(status, kept, exc_info) if exc_info else start_response(status, kept)
+
+        return start
+
     # -- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
+            early = self.refusal(environ)
+            if early is None and not _user_endpoint(environ.get("PATH_INFO", "")):
+                early = self.preflight(environ)
+                if early is None:
+                    start_response = self.with_server_cors(environ, start_response)
+            if early is not None:
+                return early(environ, start_response)
             response = self.route(environ)
         except HTTPException as e:  # moto's own errors (unknown function...) render themselves
             return e(environ, start_response)
@@ -327,6 +522,7 @@ class LocalCloud:
     # -- control ---------------------------------------------------------------------------
     def control(self, path: str, method: str) -> Response:
         if path == "/_strands/health":
+            self._restore_endpoint_file()
             return Response(json.dumps({"ok": True, **self.info}), content_type="application/json")
         if path == "/_strands/workers" and method == "GET":
             body = {"workers": self.runtime.describe_workers()}
@@ -409,7 +605,7 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     state_dir: Path = args.state_dir.resolve()
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(state_dir)
     _check_existing(state_dir)
     try:
         sock = _listen(args.host, args.port)
@@ -440,7 +636,7 @@ def main(argv: list[str] | None = None) -> None:
     server = make_server(
         args.host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=sock.fileno()
     )
-    endpoint_file = state_dir / settings.ENDPOINT_FILE
+    endpoint_file = app.endpoint_file
 
     def shutdown(signum: int, frame: Any) -> None:
         log.info("signal %s: shutting down", signum)
@@ -448,11 +644,12 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    write_json_atomic(endpoint_file, {**app.info, "written_at": time.time()})
+    app.write_endpoint_file()
     log.info("local cloud listening on %s (pid %s, state %s)", app.info["endpoint"], os.getpid(), state_dir)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        app.stopping = True
         app.runtime.pools.stop_all(final=True)
         current = read_json(endpoint_file)
         if current and current.get("pid") == os.getpid():

@@ -1,23 +1,31 @@
 """Files shared by the control side (CLI) and the server, all under the state dir.
 
-``<state_dir>/``
+``<state_dir>/`` (mode 0700)
     ``endpoint.json``  written by the server once it listens: pid, port, endpoint, started_at, boot_id
-    ``config.json``    written by the control side: ``{"model_script": "/abs/path.yaml" | null}``;
-                       the server re-reads it when it changes, so no restart is needed
+                       and ``token``, the per-start secret every ``/_strands/*`` control route but
+                       health requires (in the :data:`TOKEN_HEADER` header)
+    ``config.json``    written by the control side: ``{"model_script": "/abs/path.yaml" | null,
+                       "cors_origins": ["http://localhost:3000", ...]}``; the server re-reads it
+                       when it changes, so no restart is needed
     ``server.log``     the server's stdout/stderr
     ``cache/``         unpacked function code and layers (safe to delete while stopped)
 
-Invariant: every write is atomic (temp file + rename), so a reader never sees half a file.
+Invariants: every write is atomic (temp file + rename), so a reader never sees half a file; every
+file written here is created with mode 0600 (readable by the user only), since ``endpoint.json``
+holds the control token.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from strands_deploy.aws.session import LOCAL_ACCOUNT as _LOCAL_ACCOUNT
 
@@ -26,12 +34,49 @@ CONFIG_FILE = "config.json"
 LOG_FILE = "server.log"
 CACHE_DIR = "cache"
 LOCAL_ACCOUNT = _LOCAL_ACCOUNT  # moto's default account, the one every local resource lives in
+TOKEN_HEADER = "X-Strands-Token"  # carries endpoint.json's ``token`` to the /_strands/* control routes
+CORS_ENV = "STRANDS_LOCAL_CORS_ORIGINS"  # comma- or space-separated origins allowed to use CORS
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) and make it 0700: it holds the control token."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(OSError):  # not ours to change (another owner): leave it as it is
+        os.chmod(path, 0o700)
+
+
+def normalize_origin(raw: str) -> str | None:
+    """``scheme://host[:port]`` in lower case without a trailing slash, or None if ``raw`` is not
+    an http(s) origin (a path, query, user info or ``*`` are refused: an origin names one site)."""
+    text = raw.strip().rstrip("/")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "*" in text:
+        return None
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port == {"http": 80, "https": 443}[scheme]:
+        port = None  # browsers leave the default port out of Origin
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def split_origins(raw: str) -> list[str]:
+    """The origins in ``$STRANDS_LOCAL_CORS_ORIGINS`` (commas or white space between them)."""
+    return [part for part in raw.replace(",", " ").split() if part]
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # mkstemp's default too; stated, since endpoint.json holds the token
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2)
         os.replace(tmp, path)
@@ -71,3 +116,9 @@ class ConfigReader:
     def model_script(self) -> str | None:
         value = self.get().get("model_script")
         return str(value) if value else None
+
+    def cors_origins(self) -> frozenset[str]:
+        """The origins the user allowed to use the local cloud from a browser (none by default)."""
+        value = self.get().get("cors_origins")
+        items: Iterable[Any] = value if isinstance(value, list) else ()
+        return frozenset(o for o in (normalize_origin(str(v)) for v in items) if o)

@@ -26,6 +26,7 @@ class Cloud:
     endpoint: str
     state_dir: Path
     proc: subprocess.Popen[bytes]
+    token: str = ""  # endpoint.json's control token, sent to /_strands/* routes
 
     def client(self, service: Any) -> Any:
         from botocore.config import Config
@@ -40,12 +41,18 @@ class Cloud:
         )
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"{self.endpoint}{path}", timeout=10) as r:
+        req = urllib.request.Request(f"{self.endpoint}{path}", headers={"X-Strands-Token": self.token})
+        with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
+    def set_config(self, **values: Any) -> None:
+        """Change keys of config.json (the server re-reads it), keeping the others."""
+        path = self.state_dir / "config.json"
+        data = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**data, **values}))
+
     def set_model_script(self, path: Path | None) -> None:
-        data = {"model_script": str(path) if path else None}
-        (self.state_dir / "config.json").write_text(json.dumps(data))
+        self.set_config(model_script=str(path) if path else None)
 
 
 def start_server(state_dir: Path, log: Path) -> Cloud:
@@ -72,7 +79,7 @@ def start_server(state_dir: Path, log: Path) -> Cloud:
             info = json.loads((state_dir / "endpoint.json").read_text())
             if info["pid"] == proc.pid:
                 urllib.request.urlopen(f"{info['endpoint']}/_strands/health", timeout=1).read()
-                return Cloud(info["endpoint"], state_dir, proc)
+                return Cloud(info["endpoint"], state_dir, proc, str(info.get("token") or ""))
         except (OSError, ValueError, KeyError):
             pass
         time.sleep(0.1)

@@ -137,7 +137,9 @@ def test_control_api_lifecycle(project: Path) -> None:
         Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return 2\n"})},
     )
     lam.invoke(FunctionName="g")
-    with urllib.request.urlopen(f"{endpoint}/_strands/workers") as r:
+    token = json.loads((project / ".strands/local/endpoint.json").read_text())["token"]
+    req = urllib.request.Request(f"{endpoint}/_strands/workers", headers={"X-Strands-Token": token})
+    with urllib.request.urlopen(req) as r:
         worker_pid = json.loads(r.read())["workers"][0]["pid"]
     assert control.stop(project) is True
     assert _wait_dead(int(info["pid"]))
