@@ -4,14 +4,22 @@ Payload format 2.0 is what Function URLs always send and what HTTP API integrati
 default; 1.0 is built too for HTTP API integrations that ask for it. Response rules (2.0): a result
 with ``statusCode`` is an HTTP response (``headers``, ``cookies``, ``body``, ``isBase64Encoded``);
 any other JSON value is a 200 ``application/json`` response whose body is that JSON.
+
+Authorizers (what API Gateway and Lambda check before the function runs, and pass to it in
+``requestContext.authorizer``): :func:`iam_context` for ``AWS_IAM`` (the signature itself is not
+verified locally: any SigV4-signed request passes, as with moto) and :func:`check_jwt` for an HTTP
+API JWT authorizer. The local cloud is offline, so it cannot fetch the issuer's signing keys: a
+token's signature is *not* checked; its issuer, audience and expiry are, as AWS checks them.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,12 +117,13 @@ def event_v1(
     stage: str,
     account: str,
     path_parameters: dict[str, str] | None = None,
+    authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     multi: dict[str, list[str]] = {}
     for name, value in request.headers.items():
         multi.setdefault(name, []).append(value)
     query = {k: request.args.getlist(k) for k in request.args}
-    return {
+    event: dict[str, Any] = {
         "version": "1.0",
         "resource": resource,
         "path": raw_path,
@@ -139,6 +148,9 @@ def event_v1(
         },
         **_body_fields(request),
     }
+    if authorizer:
+        event["requestContext"]["authorizer"] = authorizer
+    return event
 
 
 def to_response(payload: bytes) -> Response:
@@ -176,3 +188,125 @@ def to_response(payload: bytes) -> Response:
     if "Content-Type" not in response.headers:
         response.headers["Content-Type"] = "application/json"
     return response
+
+
+# -- authorizers ---------------------------------------------------------------------------------
+
+
+def sigv4_access_key(request: Request) -> str | None:
+    """The access key of a SigV4-signed request (``Authorization: AWS4-HMAC-SHA256 Credential=
+    <key>/...``), or None when it is unsigned. The signature is not verified."""
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("AWS4-HMAC-SHA256"):
+        return None
+    _, found, rest = auth.partition("Credential=")
+    key = rest.split("/", 1)[0].strip() if found and "/" in rest else ""
+    return key or None
+
+
+def iam_context(access_key: str, account: str) -> dict[str, Any]:
+    """``requestContext.authorizer`` (payload 2.0) of a request that passed ``AWS_IAM`` auth."""
+    return {
+        "iam": {
+            "accessKey": access_key,
+            "accountId": account,
+            "callerId": access_key,
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": f"arn:aws:iam::{account}:root",
+            "userId": access_key,
+        }
+    }
+
+
+class Unauthorized(Exception):
+    """A request a JWT authorizer refuses: 401 ``{"message":"Unauthorized"}``; ``str()`` says why
+    (sent as ``www-authenticate``, as API Gateway does)."""
+
+
+def _b64url_json(segment: str) -> Any:
+    padded = segment + "=" * (-len(segment) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+
+
+def _claim_text(value: Any) -> str:
+    """A claim as API Gateway passes it to the function: strings as they are, lists as
+    ``[a b]``, anything else as its JSON text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + " ".join(_claim_text(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def check_jwt(
+    request: Request,
+    *,
+    issuer: str,
+    audience: Sequence[str],
+    scopes: Sequence[str] = (),
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The token's claims when the request passes a JWT authorizer (identity source: the
+    ``Authorization`` header, with or without ``Bearer ``), else :class:`Unauthorized`.
+
+    Checked as API Gateway checks them: ``iss`` equals ``issuer``; ``aud`` (or ``client_id``)
+    is one of ``audience``; ``exp`` is present and in the future; ``nbf`` and ``iat``, when
+    present, are not in the future; and when the route has ``scopes``, the token's ``scope``
+    (or ``scp``) holds one of them. The signature is not checked (no keys offline).
+    """
+    header = request.headers.get("Authorization", "").strip()
+    token = header[7:].strip() if header[:7].lower() == "bearer " else header
+    if not token:
+        raise Unauthorized('Bearer error="invalid_request" error_description="no token"')
+    parts = token.split(".")
+    try:
+        if len(parts) != 3:
+            raise ValueError("not three segments")
+        head, claims = _b64url_json(parts[0]), _b64url_json(parts[1])
+        if not (isinstance(head, dict) and isinstance(claims, dict)):
+            raise ValueError("segments are not JSON objects")
+    except (ValueError, UnicodeError, binascii.Error):
+        raise Unauthorized(
+            'Bearer error="invalid_token" error_description="the token is not a JWT"'
+        ) from None
+    now = time.time() if now is None else now
+    if claims.get("iss") != issuer:
+        raise Unauthorized('Bearer error="invalid_token" error_description="the issuer is not accepted"')
+    aud = claims.get("aud")
+    offered = set(aud if isinstance(aud, list) else [aud] if aud is not None else [])
+    if claims.get("client_id") is not None:
+        offered.add(claims["client_id"])
+    if not offered & set(audience):
+        raise Unauthorized('Bearer error="invalid_token" error_description="the audience is not accepted"')
+    try:
+        exp = float(claims["exp"])
+        not_before = [float(claims[k]) for k in ("nbf", "iat") if k in claims]
+    except (KeyError, TypeError, ValueError):
+        raise Unauthorized(
+            'Bearer error="invalid_token" error_description="exp is missing or not a time"'
+        ) from None
+    if exp <= now:
+        raise Unauthorized('Bearer error="invalid_token" error_description="the token has expired"')
+    if any(t > now for t in not_before):
+        raise Unauthorized('Bearer error="invalid_token" error_description="the token is not valid yet"')
+    if scopes and not set(token_scopes(claims)) & set(scopes):
+        raise Unauthorized('Bearer error="insufficient_scope" error_description="a scope is missing"')
+    return claims
+
+
+def token_scopes(claims: dict[str, Any]) -> list[str]:
+    """The scopes a token grants: its ``scope`` (space-separated) or ``scp`` (a list or a string)."""
+    granted = claims.get("scope", claims.get("scp"))
+    return [str(s) for s in granted] if isinstance(granted, list) else str(granted or "").split()
+
+
+def jwt_context(claims: dict[str, Any], scopes: Sequence[str] = (), version: str = "2.0") -> dict[str, Any]:
+    """``requestContext.authorizer`` of a request that passed a JWT authorizer: the claims as
+    strings, and the route's ``scopes`` that the token holds (None when the route asks for none);
+    2.0 puts them under ``jwt``, 1.0 at the top."""
+    held = [s for s in token_scopes(claims) if s in scopes] or None
+    texts = {str(k): _claim_text(v) for k, v in claims.items()}
+    if version == "1.0":
+        return {"claims": texts, "scopes": held}
+    return {"jwt": {"claims": texts, "scopes": held}}

@@ -9,8 +9,18 @@ URL forms (``BASE`` is ``http://127.0.0.1:<port>``):
   CreateApi/GetApi/GetApis/UpdateApi responses.
 
 Requests to those paths invoke the function with a payload format 2.0 event (1.0 when an HTTP API
-integration asks for it) and turn its result into the HTTP response. ``AWS_IAM`` auth accepts any
-SigV4-signed request (the signature is not verified locally) and answers 403 to unsigned ones.
+integration asks for it) and turn its result into the HTTP response.
+
+Auth is enforced as AWS enforces it, so "it worked locally" predicts AWS:
+
+* ``AWS_IAM`` (a Function URL's AuthType, an HTTP API route's AuthorizationType): an unsigned
+  request gets 403 ``Forbidden``. Any SigV4-signed request passes (the local cloud accepts any
+  credentials and does not verify the signature, as moto does); the function sees the caller's
+  access key in ``requestContext.authorizer.iam``.
+* ``JWT`` (a route with a JWT authorizer): no token, or a token whose ``iss``, ``aud`` or ``exp``
+  the authorizer refuses, gets 401 ``Unauthorized``; otherwise the function sees the claims in
+  ``requestContext.authorizer.jwt.claims``. The token's signature is not checked: the local cloud
+  is offline and cannot fetch the issuer's keys (see :func:`http_events.check_jwt`).
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -34,7 +45,6 @@ MOTO_API_ENDPOINT = re.compile(
     r"^https://(?P<id>[0-9a-z]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$"
 )
 LAMBDA_ARN = re.compile(r"(arn:[^:/]+:lambda:(?P<region>[^:/]+):(?P<account>\d{12}):function:[^/]+)")
-ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -46,13 +56,6 @@ def _raw_path(request: Request, prefix_len: int) -> str:
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or quote(request.path)
     raw = raw.split("?", 1)[0]
     return raw[prefix_len:] or "/"
-
-
-def _signed(request: Request) -> str | None:
-    """The access key of a SigV4-signed request, or None when it is unsigned."""
-    auth = request.headers.get("Authorization", "")
-    m = ACCESS_KEY.search(auth) if auth.startswith("AWS4-HMAC-SHA256") else None
-    return m.group(1) if m else None
 
 
 def _error_header(payload: bytes) -> dict[str, str]:
@@ -151,6 +154,56 @@ def match_route(route_key: str, method: str, path: str) -> tuple[tuple[int, ...]
     return (1, literals, 0 if greedy else 1, 1 if route_method == method else 0), params
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who passed a route's authorization: an IAM access key, a JWT's claims, or nobody (NONE)."""
+
+    access_key: str | None = None
+    claims: dict[str, Any] | None = None
+    scopes: tuple[str, ...] = ()
+
+    def context(self, account: str, version: str) -> dict[str, Any] | None:
+        """``requestContext.authorizer`` for a payload of ``version`` ("1.0" or "2.0")."""
+        if self.claims is not None:
+            return http_events.jwt_context(self.claims, self.scopes, version)
+        if self.access_key is not None and version == "2.0":  # 1.0 has no IAM authorizer context
+            return http_events.iam_context(self.access_key, account)
+        return None
+
+
+def authorize_route(request: Request, api: Any, route: Any) -> Caller | Response:
+    """The caller of an HTTP API ``route`` (a moto Route of the moto Api ``api``), or the
+    response API Gateway gives instead of invoking: 403 for an unsigned request to an ``AWS_IAM``
+    route, 401 for a JWT route without an acceptable token."""
+    kind = str(route.authorization_type or "NONE")
+    if kind == "AWS_IAM":
+        key = http_events.sigv4_access_key(request)
+        if key is None:
+            return _json(403, {"message": "Forbidden"})
+        return Caller(access_key=key)
+    if kind == "JWT":
+        authorizer = api.authorizers.get(str(route.authorizer_id or ""))
+        jwt = (authorizer.jwt_config if authorizer is not None else None) or {}
+        if authorizer is None or str(authorizer.authorizer_type or "") != "JWT":
+            return _json(
+                500,
+                {"message": "Internal Server Error"},
+                {"X-Strands-Local-Error": f"route has no JWT authorizer {route.authorizer_id!r}"},
+            )
+        scopes = tuple(str(s) for s in route.authorization_scopes or [])
+        try:
+            claims = http_events.check_jwt(
+                request,
+                issuer=str(jwt.get("issuer") or jwt.get("Issuer") or ""),
+                audience=[str(a) for a in jwt.get("audience") or jwt.get("Audience") or []],
+                scopes=scopes,
+            )
+        except http_events.Unauthorized as refused:
+            return _json(401, {"message": "Unauthorized"}, {"www-authenticate": str(refused)})
+        return Caller(claims=claims, scopes=scopes)
+    return Caller()
+
+
 class UrlRouter:
     def __init__(self, runtime: LocalLambda) -> None:
         self.runtime = runtime
@@ -219,21 +272,11 @@ class UrlRouter:
         authorizer = None
         caller_account = "anonymous"
         if cfg.config.get("AuthType") == "AWS_IAM":
-            key = _signed(request)
-            if key is None:
-                return _json(403, {"Message": "Forbidden"})
+            key = http_events.sigv4_access_key(request)
+            if key is None:  # Lambda's own answer (capital M, as its other errors here)
+                return cors.decorate(request, _json(403, {"Message": "Forbidden"}))
             caller_account = account
-            authorizer = {
-                "iam": {
-                    "accessKey": key,
-                    "accountId": account,
-                    "callerId": key,
-                    "cognitoIdentity": None,
-                    "principalOrgId": None,
-                    "userArn": f"arn:aws:iam::{account}:root",
-                    "userId": key,
-                }
-            }
+            authorizer = http_events.iam_context(key, account)
         with self._lock:
             qualifier = self.url_qualifiers.get(url_id)
         target = self.runtime.resolve(account, region, fn.function_name, qualifier)
@@ -264,10 +307,11 @@ class UrlRouter:
 
         api: Any = None
         region: str | None = None
+        api_account = ""
         backend: Any
-        for _account, reg, backend in list(apigatewayv2_backends.iter_backends()):
+        for acct, reg, backend in list(apigatewayv2_backends.iter_backends()):
             if api_id in backend.apis:
-                api, region = backend.apis[api_id], reg
+                api, region, api_account = backend.apis[api_id], reg, acct
         if api is None:
             return _json(404, {"message": "Not Found"})
         path = _raw_path(request, len(EXECUTE_API_PREFIX) + len(api_id))
@@ -290,8 +334,9 @@ class UrlRouter:
         if best is None:
             return cors.decorate(request, _json(404, {"message": "Not Found"}))
         _, params, route = best
-        if route.authorization_type == "AWS_IAM" and _signed(request) is None:
-            return _json(403, {"message": "Forbidden"})
+        caller = authorize_route(request, api, route)
+        if isinstance(caller, Response):  # refused before the function runs, as API Gateway does
+            return cors.decorate(request, caller)
         integration_id = str(route.target or "").removeprefix("integrations/")
         integration = api.integrations.get(integration_id)
         arn = LAMBDA_ARN.search(str(getattr(integration, "integration_uri", "") or ""))
@@ -321,6 +366,7 @@ class UrlRouter:
                 stage=stage,
                 account=account,
                 path_parameters=params,
+                authorizer=caller.context(api_account, "1.0"),
             )
         else:
             event = http_events.event_v2(
@@ -332,6 +378,7 @@ class UrlRouter:
                 stage=stage,
                 account=account,
                 path_parameters=params,
+                authorizer=caller.context(api_account, "2.0"),
             )
         qualifier = arn.group(1).split(":function:", 1)[1].partition(":")[2] or None
         try:

@@ -4,13 +4,20 @@ An AWS_PROXY integration (payload format 2.0) to ``function_arn``, a route ``rou
 it, and a resource-policy statement on the function (alias) that lets API Gateway invoke it, scoped
 by SourceArn to this API, method and path. Physical id: the route id.
 
+``authorization`` is the route's AuthorizationType: ``NONE`` (anyone who can reach the URL),
+``AWS_IAM`` (SigV4-signed requests whose caller IAM allows ``execute-api:Invoke``) or ``JWT``
+(a bearer token checked by the ``aws.apigw.jwt_authorizer`` named by ``authorizer_id``). A route
+whose authorization was changed by hand is drift, so ``plan`` shows it and ``deploy`` puts it back.
+
 Note: API Gateway HTTP APIs end an integration after 30 seconds; longer agent runs need a URL.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+
+from pydantic import model_validator
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.errors import StrandsDeployError
@@ -38,6 +45,18 @@ class LambdaRouteProps(PropsModel):
     function_arn: str  # what API Gateway invokes: the alias ARN
     function_name: str | None = None  # for the resource policy; default: from function_arn
     qualifier: str | None = None  # the alias the resource-policy statement goes on
+    authorization: Literal["NONE", "AWS_IAM", "JWT"] = "NONE"
+    authorizer_id: str | None = None  # the JWT authorizer's id: set exactly when authorization is JWT
+
+    @model_validator(mode="after")
+    def _authorizer_for_jwt(self) -> LambdaRouteProps:
+        # An authorizer the route would not use, or a JWT route without one, is never dropped
+        # silently: AWS would refuse the second, and the first means synthesis lost the auth setting.
+        if self.authorization == "JWT" and not self.authorizer_id:
+            raise ValueError("authorization JWT needs authorizer_id (an aws.apigw.jwt_authorizer)")
+        if self.authorization != "JWT" and self.authorizer_id:
+            raise ValueError(f"authorizer_id is only used with authorization JWT, not {self.authorization}")
+        return self
 
     @property
     def target_function(self) -> str:
@@ -49,6 +68,17 @@ def _method_path(route_key: str) -> tuple[str, str]:
         return "*", "/*"
     method, _, path = route_key.partition(" ")
     return method.upper(), path or "/"
+
+
+def _auth_kwargs(p: LambdaRouteProps, *, clear: bool = False) -> dict[str, Any]:
+    """CreateRoute/UpdateRoute arguments for the route's authorization. ``clear``: the route had an
+    authorizer, so a route leaving JWT sends an empty AuthorizerId to detach it."""
+    kwargs: dict[str, Any] = {"AuthorizationType": p.authorization}
+    if p.authorization == "JWT" and p.authorizer_id:
+        kwargs["AuthorizerId"] = p.authorizer_id
+    elif clear:
+        kwargs["AuthorizerId"] = ""
+    return kwargs
 
 
 def statement_id(api_id: str, route_key: str) -> str:
@@ -97,6 +127,7 @@ class LambdaRouteProvider(Provider):
                 ApiId=api_id,
                 RouteKey=p.route_key,
                 Target=f"integrations/{integration_id}",
+                **_auth_kwargs(p),
             )
         except StrandsDeployError:
             ignore_not_found(address, api, "delete_integration", ApiId=api_id, IntegrationId=integration_id)
@@ -141,7 +172,13 @@ class LambdaRouteProvider(Provider):
             return None
         target = str(route.get("Target") or "")
         integration_id = target.removeprefix("integrations/") if target.startswith("integrations/") else None
-        observed: dict[str, Any] = {"route_key": route["RouteKey"], "api_id": api_id}
+        observed: dict[str, Any] = {
+            "route_key": route["RouteKey"],
+            "api_id": api_id,
+            "authorization": route.get("AuthorizationType") or "NONE",
+            # AWS (and moto) report a detached authorizer as "" or not at all
+            "authorizer_id": route.get("AuthorizerId") or None,
+        }
         if integration_id:
             integration = call_or_none(
                 address, api, "get_integration", ApiId=api_id, IntegrationId=integration_id
@@ -185,15 +222,14 @@ class LambdaRouteProvider(Provider):
                 IntegrationUri=after.function_arn,
                 PayloadFormatVersion="2.0",
             )
+        route_changes: dict[str, Any] = {}
         if before.route_key != after.route_key:
-            call(
-                address,
-                api,
-                "update_route",
-                ApiId=api_id,
-                RouteId=physical_id,
-                RouteKey=after.route_key,
-            )
+            route_changes["RouteKey"] = after.route_key
+        if (before.authorization, before.authorizer_id) != (after.authorization, after.authorizer_id):
+            # ``before`` may be None-valued (a record of another version): clear to be sure
+            route_changes.update(_auth_kwargs(after, clear=before.authorizer_id != after.authorizer_id))
+        if route_changes:
+            call(address, api, "update_route", ApiId=api_id, RouteId=physical_id, **route_changes)
         permission_keys = ("function_arn", "function_name", "qualifier", "route_key")
         if any(getattr(before, k) != getattr(after, k) for k in permission_keys):
             self._revoke(ctx, address, before)
@@ -232,3 +268,15 @@ class LambdaRouteProvider(Provider):
                     self._grant(ctx, address, p)  # the interrupted run may not have got this far
                     return Created(route_id, outputs)
         return None
+
+    def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
+        # The route's authorization is compared even when the recorded properties predate it (their
+        # default is NONE): a route opened or closed by hand is drift either way.
+        out = super().drift(props, live)
+        observed = live.get("observed", {})
+        p = LambdaRouteProps.parse_recorded(props)
+        for key in ("authorization", "authorizer_id"):
+            want = getattr(p, key)
+            if key in observed and key not in out and observed[key] != want:
+                out[key] = (observed[key], want)
+        return out

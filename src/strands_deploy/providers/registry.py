@@ -18,6 +18,7 @@ _MODULES: dict[str, str] = {
     "aws.lambda.url": "strands_deploy.providers.lambda_url:FunctionUrlProvider",
     "aws.apigw.http_api": "strands_deploy.providers.http_api:HttpApiProvider",
     "aws.apigw.lambda_route": "strands_deploy.providers.http_route:LambdaRouteProvider",
+    "aws.apigw.jwt_authorizer": "strands_deploy.providers.jwt_authorizer:JwtAuthorizerProvider",
     "aws.cloudwatch.alarm": "strands_deploy.providers.alarm:AlarmProvider",
     "aws.dynamodb.table": "strands_deploy.providers.table:TableProvider",
     "aws.s3.bucket": "strands_deploy.providers.bucket:BucketProvider",

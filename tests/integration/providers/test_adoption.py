@@ -19,7 +19,7 @@ from tests.integration.providers.helpers import TAGS, deploy_function_and_alias
 
 def test_random_id_types_are_exactly_those_aws_names() -> None:
     random = {t for t in known_types() if get_provider(t).random_id}
-    assert random == {"aws.apigw.http_api", "aws.lambda.event_source"}
+    assert random == {"aws.apigw.http_api", "aws.lambda.event_source", "aws.apigw.jwt_authorizer"}
 
 
 def test_http_api_created_by_a_lost_response_is_found_without_a_record(
