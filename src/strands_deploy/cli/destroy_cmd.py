@@ -17,13 +17,22 @@ from strands_deploy.cli.common import env_option, print_json, project_dir
     type=click.Path(dir_okay=False),
     help="Run this saved destroy plan (from `plan --destroy --out`).",
 )
+@click.option(
+    "--delete-data",
+    is_flag=True,
+    help="Also delete retained tables and buckets that hold data, with their data.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of live progress.")
 @click.pass_context
-def command(ctx: click.Context, env_name: str, yes: bool, plan_file: str | None, as_json: bool) -> None:
+def command(
+    ctx: click.Context, env_name: str, yes: bool, plan_file: str | None, delete_data: bool, as_json: bool
+) -> None:
     """Delete every resource of the environment, in reverse dependency order.
 
     Shows what will be deleted and asks first: type `yes` (the environment's name for protected
-    environments). Without a terminal, pass --yes."""
+    environments). Without a terminal, pass --yes. Retained tables and buckets (`retain: true`,
+    the default) that hold data stop the destroy before anything is deleted, listed with their
+    item and object counts; --delete-data deletes them with their data."""
     from strands_deploy import services as svc
     from strands_deploy.cli.confirm import confirm_plan, graceful_interrupt
     from strands_deploy.cli.render import progress, render_plan, render_result
@@ -47,13 +56,21 @@ def command(ctx: click.Context, env_name: str, yes: bool, plan_file: str | None,
             return True
         if not as_json:
             render_plan(plan)  # type: ignore[arg-type]
+        if delete_data:
+            click.echo(
+                "--delete-data: retained tables and buckets are deleted with every item and object "
+                "they hold; this cannot be undone.",
+                err=True,
+            )
         return confirm_plan(env_name, services.env.protect, yes, "destroy")
 
     with (
         graceful_interrupt(on_hard_exit=services.release_lock) as cancel,
         progress(not as_json, "destroy") as sink,
     ):
-        outcome = svc.destroy(services, sink=sink, cancel=cancel, confirm=confirm, saved_plan=saved)
+        outcome = svc.destroy(
+            services, sink=sink, cancel=cancel, confirm=confirm, saved_plan=saved, delete_data=delete_data
+        )
     if outcome is None:
         click.echo("Destroy cancelled; nothing changed.", err=True)
         sys.exit(1)

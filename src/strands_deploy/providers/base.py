@@ -11,6 +11,8 @@ Invariants:
 - ``create`` returns only after the resource is usable (waiters for Active/ACTIVE states).
 - ``update`` gets old and new properties and changes only what differs.
 - ``delete`` of something already gone succeeds silently.
+- ``delete`` of a retained data store (``retain: true``) that holds data refuses, naming what it
+  holds, unless ``ctx.delete_data`` (``destroy --delete-data``); ``contents`` counts it first.
 - ``find`` locates a resource that may have been created by an interrupted run (by its
   deterministic name, or name + ``strands:*`` tags) so it is adopted rather than created twice.
 - Secrets: properties never contain secret values; providers that need one resolve it through
@@ -39,6 +41,10 @@ from strands_deploy.errors import StrandsDeployError
 
 Props = dict[str, Any]
 Outputs = dict[str, Any]
+
+# ``Provider.contents`` counts at most this many items or objects (a bounded scan or listing):
+# a count that reaches it means "at least this many" (see :func:`contents_text`).
+CONTENTS_LIMIT = 1000
 
 
 class PropsModel(BaseModel):
@@ -128,6 +134,10 @@ class ProviderContext:
     target: str = "aws"
     # Time source and sleep are injectable so waiters can be tested without real sleeping.
     sleep: Callable[[float], None] = field(default_factory=lambda: __import__("time").sleep)
+    # True only for `destroy --delete-data`: retained data stores (tables, buckets) are deleted
+    # with whatever they hold. Deploys never set it: a plan that deletes a retained store that
+    # holds data fails at that resource.
+    delete_data: bool = False
 
     @property
     def client(self) -> ClientFactory:
@@ -167,6 +177,8 @@ class Provider:
     # At most this many of this type in flight at once (None: no cap), for APIs AWS rate-limits
     # to a few calls a second, so they do not fill the worker pool while being throttled.
     max_in_flight: ClassVar[int | None] = None
+    # What ``contents`` counts, for messages ("142 items", "at least 1000 objects").
+    contents_noun: ClassVar[str] = "item"
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
         raise NotImplementedError
@@ -189,6 +201,13 @@ class Provider:
         self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
     ) -> None:
         raise NotImplementedError
+
+    def contents(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> int | None:
+        """How many items (objects, versions) this resource holds when it is a retained data store
+        (``retain: true``): counted up to :data:`CONTENTS_LIMIT` (a count that reaches it means "at
+        least"), 0 when empty. ``None`` when the type holds no user data, when the resource is not
+        retained (its data goes with it by design) or when it is gone. Reads only."""
+        return None
 
     # True when read_many is cheaper than one read per resource (one API call for many).
     batch_reads: ClassVar[bool] = False
@@ -222,6 +241,13 @@ class Provider:
             if key in observed and observed[key] != want:
                 out[key] = (observed[key], want)
         return out
+
+
+def contents_text(count: int, noun: str) -> str:
+    """``count`` of what ``Provider.contents`` counts, for people: "1 item", "142 items",
+    "at least 1000 objects" (a count that reached :data:`CONTENTS_LIMIT`)."""
+    plural = noun if count == 1 else f"{noun}s"
+    return f"at least {count} {plural}" if count >= CONTENTS_LIMIT else f"{count} {plural}"
 
 
 def stable_hash(value: Any, length: int = 12) -> str:

@@ -7,8 +7,14 @@ Create tags the bucket first, right after CreateBucket: a create interrupted bef
 configuration leaves a bucket carrying this environment's tags, which ``find`` adopts and finishes
 configuring (an untagged one it could only refuse).
 
+``expire_days`` is a lifecycle rule (id ``strands-expire``) expiring current objects and
+noncurrent versions after that many days. The bucket's lifecycle configuration is strands-deploy's:
+setting the rule replaces the whole configuration, and ``expire_days: None`` deletes it (both sent
+only when ``expire_days`` changes).
+
 Delete: with ``retain: false`` every object version and delete marker is removed first; with
-``retain: true`` a non-empty bucket is refused with an explanation (an empty one is deleted).
+``retain: true`` a non-empty bucket is refused with its object count (an empty one is deleted),
+unless ``ctx.delete_data`` (``destroy --delete-data``), which empties it as for ``retain: false``.
 """
 
 from __future__ import annotations
@@ -27,7 +33,16 @@ from strands_deploy.providers._common import (
     tag_dict,
     tag_list,
 )
-from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
+from strands_deploy.providers.base import (
+    CONTENTS_LIMIT,
+    Created,
+    Outputs,
+    Props,
+    PropsModel,
+    Provider,
+    ProviderContext,
+    contents_text,
+)
 
 PUBLIC_ACCESS_BLOCK = {
     "BlockPublicAcls": True,
@@ -40,8 +55,12 @@ PUBLIC_ACCESS_BLOCK = {
 class BucketProps(PropsModel):
     name: str
     versioning: bool = False
-    retain: bool = True  # refuse to delete a non-empty bucket
+    retain: bool = True  # refuse to delete a non-empty bucket (destroy --delete-data overrides)
+    expire_days: int | None = None  # lifecycle: objects and noncurrent versions expire after N days
     tags: dict[str, str] = {}
+
+
+EXPIRE_RULE = "strands-expire"
 
 
 def _tls_only_policy(arn: str) -> str:
@@ -67,6 +86,7 @@ class BucketProvider(Provider):
     props_model: ClassVar[type[PropsModel]] = BucketProps
     expected_seconds: ClassVar[float] = 1.0
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
+    contents_noun: ClassVar[str] = "object"
 
     def _arn(self, ctx: ProviderContext, name: str) -> str:
         return f"arn:{partition_for(ctx.aws.region)}:s3:::{name}"
@@ -112,6 +132,43 @@ class BucketProvider(Provider):
             call(address, s3, "put_bucket_policy", Bucket=name, Policy=_tls_only_policy(self._arn(ctx, name)))
         if p.versioning:
             self._set_versioning(ctx, address, name, True)
+        if p.expire_days is not None:
+            self._set_expiry(ctx, address, name, p.expire_days)
+
+    def _set_expiry(self, ctx: ProviderContext, address: str, name: str, days: int | None) -> None:
+        s3 = ctx.client("s3")
+        if days is None:
+            ignore_not_found(address, s3, "delete_bucket_lifecycle", Bucket=name)
+            return
+        rule = {
+            "ID": EXPIRE_RULE,
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "Expiration": {"Days": days},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": days},
+        }
+        call(
+            address,
+            s3,
+            "put_bucket_lifecycle_configuration",
+            Bucket=name,
+            LifecycleConfiguration={"Rules": [rule]},
+        )
+
+    def _expiry(self, ctx: ProviderContext, address: str, name: str) -> int | None:
+        """The days of the ``strands-expire`` rule, None when there is no such enabled rule."""
+        resp = call_unless(
+            address,
+            ctx.client("s3"),
+            "get_bucket_lifecycle_configuration",
+            codes=("NoSuchLifecycleConfiguration", "NoSuchBucket"),
+            Bucket=name,
+        )
+        for rule in (resp or {}).get("Rules", []):
+            if rule.get("ID") == EXPIRE_RULE and rule.get("Status") == "Enabled":
+                days = (rule.get("Expiration") or {}).get("Days")
+                return int(days) if days is not None else None
+        return None
 
     def _set_versioning(self, ctx: ProviderContext, address: str, name: str, enabled: bool) -> None:
         call(
@@ -143,6 +200,7 @@ class BucketProvider(Provider):
                 "name": physical_id,
                 "versioning": versioning.get("Status") == "Enabled",
                 "encryption": encryption,
+                "expire_days": self._expiry(ctx, address, physical_id),
                 "tags": tags,
             },
         }
@@ -186,6 +244,8 @@ class BucketProvider(Provider):
             self._set_versioning(ctx, address, physical_id, after.versioning)
         if before.tags != after.tags:
             self._set_tags(ctx, address, physical_id, after.tags)
+        if before.expire_days != after.expire_days:
+            self._set_expiry(ctx, address, physical_id, after.expire_days)
         # `retain` only matters at delete time: nothing to send.
         return require(self.read(ctx, address, physical_id, new), address, f"bucket {physical_id}")
 
@@ -197,23 +257,41 @@ class BucketProvider(Provider):
         name = physical_id
         if call_or_none(address, s3, "head_bucket", Bucket=name) is None:
             return
-        if p.retain:
-            page = call_or_none(address, s3, "list_object_versions", Bucket=name, MaxKeys=1)
-            if page is None:
+        if p.retain and not ctx.delete_data:
+            count = self._count(ctx, address, name)
+            if count is None:
                 return
-            if page.get("Versions") or page.get("DeleteMarkers"):
+            if count:
                 raise StrandsDeployError(
-                    f"bucket {name} is not empty and is marked `retain: true`, so it was not deleted",
+                    f"bucket {name} holds {contents_text(count, 'object')} (versions and delete markers "
+                    "included) and is marked `retain: true`, so it was not deleted",
                     where=address,
                     fix=(
-                        f"empty it first (`aws s3 rm s3://{name} --recursive`, and its old versions), "
-                        "or set `retain: false` on the resource in strands.yaml to let destroy empty it"
+                        "to delete it with its data run `strands-deploy destroy --delete-data`, or set "
+                        "`retain: false` on the resource in strands.yaml (and deploy) first, or empty it "
+                        f"(`aws s3 rm s3://{name} --recursive`, and its old versions)"
                     ),
                 )
         else:
             ctx.progress(address, "emptying the bucket (every version)")
             self._empty(ctx, address, name)
         ignore_not_found(address, s3, "delete_bucket", Bucket=name)
+
+    def contents(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> int | None:
+        if not BucketProps.parse_recorded(props).retain:
+            return None
+        return self._count(ctx, address, physical_id)
+
+    def _count(self, ctx: ProviderContext, address: str, name: str) -> int | None:
+        """Object versions and delete markers, counted up to CONTENTS_LIMIT (one listing page);
+        None when the bucket is gone."""
+        page = call_or_none(
+            address, ctx.client("s3"), "list_object_versions", Bucket=name, MaxKeys=CONTENTS_LIMIT
+        )
+        if page is None:
+            return None
+        count = len(page.get("Versions") or []) + len(page.get("DeleteMarkers") or [])
+        return CONTENTS_LIMIT if page.get("IsTruncated") else min(count, CONTENTS_LIMIT)
 
     def _empty(self, ctx: ProviderContext, address: str, name: str) -> None:
         s3 = ctx.client("s3")
@@ -253,4 +331,4 @@ class BucketProvider(Provider):
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
         p = BucketProps.parse_recorded(props)
-        return super().drift({**props, "versioning": p.versioning}, live)
+        return super().drift({**props, "versioning": p.versioning, "expire_days": p.expire_days}, live)

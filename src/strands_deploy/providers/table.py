@@ -1,7 +1,14 @@
 """aws.dynamodb.table: an on-demand table with server-side encryption and optional PITR.
 
 The key schema cannot change in place (replacement). ``pitr`` toggles point-in-time recovery via
-UpdateContinuousBackups; tags are kept in sync.
+UpdateContinuousBackups; ``deletion_protection`` is DynamoDB's DeletionProtectionEnabled (set at
+create, UpdateTable when it changes, drift when switched off by hand); tags are kept in sync.
+
+Delete, as for buckets: with ``retain: true`` (the default) a table that holds items is refused
+with their count, unless ``ctx.delete_data`` (``destroy --delete-data``); an empty one, or any
+``retain: false`` table, is deleted. Deletion protection is lifted just before the delete, once
+the data may go; protection switched on by hand (not in the properties) is lifted only with
+``delete_data``.
 """
 
 from __future__ import annotations
@@ -10,8 +17,18 @@ from typing import Any, ClassVar, Literal
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.aws.waiters import wait_table_active
+from strands_deploy.errors import StrandsDeployError
 from strands_deploy.providers._common import owned, require, tag_changes, tag_dict, tag_list
-from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
+from strands_deploy.providers.base import (
+    CONTENTS_LIMIT,
+    Created,
+    Outputs,
+    Props,
+    PropsModel,
+    Provider,
+    ProviderContext,
+    contents_text,
+)
 
 KeyType = Literal["S", "N", "B"]
 
@@ -23,6 +40,8 @@ class TableProps(PropsModel):
     range_key: str | None = None
     range_key_type: KeyType | None = None
     pitr: bool = False
+    retain: bool = True  # refuse to delete a table that holds items (destroy --delete-data overrides)
+    deletion_protection: bool = False  # DynamoDB DeletionProtectionEnabled
     tags: dict[str, str] = {}
 
 
@@ -55,6 +74,8 @@ class TableProvider(Provider):
             "BillingMode": "PAY_PER_REQUEST",
             "SSESpecification": {"Enabled": True},
         }
+        if p.deletion_protection:
+            kwargs["DeletionProtectionEnabled"] = True
         if p.tags:  # in the create call itself: an interrupted create leaves a table `find` adopts
             kwargs["Tags"] = tag_list(p.tags)
         call(address, ddb, "create_table", resource_name=name, **kwargs)
@@ -101,6 +122,7 @@ class TableProvider(Provider):
                 "range_key": range_key,
                 "range_key_type": types.get(range_key) if range_key else None,
                 "pitr": pitr == "ENABLED",
+                "deletion_protection": bool(table.get("DeletionProtectionEnabled", False)),
                 "billing_mode": billing,
                 "sse": (table.get("SSEDescription") or {}).get("Status") in ("ENABLED", "ENABLING"),
                 "tags": tag_dict(tags.get("Tags")),
@@ -118,6 +140,8 @@ class TableProvider(Provider):
     ) -> Outputs:
         before, after = TableProps.parse_recorded(old), TableProps.parse(new, address)
         ddb = ctx.client("dynamodb")
+        if before.deletion_protection != after.deletion_protection:
+            self._set_protection(ctx, address, physical_id, after.deletion_protection)
         if before.pitr != after.pitr:
             self._set_pitr(ctx, address, physical_id, after.pitr)
         to_set, to_remove = tag_changes(before.tags, after.tags)
@@ -130,10 +154,74 @@ class TableProvider(Provider):
             call(address, ddb, "untag_resource", ResourceArn=arn, TagKeys=to_remove)
         return require(self.read(ctx, address, physical_id, new), address, f"table {physical_id}")
 
+    def _set_protection(self, ctx: ProviderContext, address: str, name: str, enabled: bool) -> None:
+        call(
+            address, ctx.client("dynamodb"), "update_table", TableName=name, DeletionProtectionEnabled=enabled
+        )
+        wait_table_active(ctx, address, name)  # the next call on the table needs it ACTIVE
+
+    def contents(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> int | None:
+        if not TableProps.parse_recorded(props).retain:
+            return None
+        return self._count(ctx, address, physical_id)
+
+    def _count(self, ctx: ProviderContext, address: str, name: str) -> int | None:
+        """Items in the table, counted up to CONTENTS_LIMIT; None when it is gone.
+
+        A bounded Scan (Select=COUNT), not DescribeTable's ItemCount, which AWS refreshes only
+        about every six hours: a table filled an hour ago would look empty."""
+        ddb = ctx.client("dynamodb")
+        count = 0
+        kwargs: dict[str, Any] = {"TableName": name, "Select": "COUNT"}
+        while count < CONTENTS_LIMIT:
+            page = call_or_none(address, ddb, "scan", Limit=CONTENTS_LIMIT - count, **kwargs)
+            if page is None:
+                return None
+            count += int(page.get("Count", 0))
+            if not page.get("LastEvaluatedKey"):
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return min(count, CONTENTS_LIMIT)
+
     def delete(
         self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
     ) -> None:
-        ignore_not_found(address, ctx.client("dynamodb"), "delete_table", TableName=physical_id)
+        p = TableProps.parse_recorded(props)
+        ddb = ctx.client("dynamodb")
+        name = physical_id
+        resp = call_or_none(address, ddb, "describe_table", TableName=name)
+        if resp is None or resp["Table"].get("TableStatus") == "DELETING":
+            return
+        if p.retain and not ctx.delete_data:
+            count = self._count(ctx, address, name)
+            if count is None:
+                return
+            if count:
+                raise StrandsDeployError(
+                    f"table {name} holds {contents_text(count, 'item')} and is marked `retain: true`, "
+                    "so it was not deleted",
+                    where=address,
+                    fix=(
+                        "to delete it with its data run `strands-deploy destroy --delete-data`, or set "
+                        "`retain: false` on the resource in strands.yaml (and deploy) first, or empty it"
+                    ),
+                )
+        if resp["Table"].get("DeletionProtectionEnabled"):
+            # The properties asked for the protection (or destroy --delete-data was given): the
+            # data may go now, so it is lifted. Protection switched on by hand is the user's own.
+            if not (p.deletion_protection or ctx.delete_data):
+                raise StrandsDeployError(
+                    f"table {name} has deletion protection switched on outside strands.yaml, "
+                    "so it was not deleted",
+                    where=address,
+                    fix=(
+                        f"switch it off (`aws dynamodb update-table --table-name {name} "
+                        "--no-deletion-protection-enabled`) or run `strands-deploy destroy --delete-data`"
+                    ),
+                )
+            ctx.progress(address, "switching off deletion protection")
+            self._set_protection(ctx, address, name, False)
+        ignore_not_found(address, ddb, "delete_table", TableName=name)
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
         p = TableProps.parse(props, address)
@@ -149,7 +237,7 @@ class TableProvider(Provider):
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
         p = TableProps.parse_recorded(props)
-        want = {**props, "pitr": p.pitr}
+        want = {**props, "pitr": p.pitr, "deletion_protection": p.deletion_protection}
         if not p.range_key:
             want["range_key"], want["range_key_type"] = None, None
         return super().drift(want, live)

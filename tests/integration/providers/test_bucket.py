@@ -120,3 +120,53 @@ def test_bucket_denies_plain_http_on_aws(ctx: ProviderContext, raw: Callable[[st
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket=NAME, Key="a.txt", Body=b"over http")  # moto serves plain HTTP
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_bucket_expiry_is_set_changed_and_removed(ctx: ProviderContext, raw: Callable[[str], Any]) -> None:
+    provider = get_provider("aws.s3.bucket")
+    s3 = raw("s3")
+    expiring = props(expire_days=30)
+    created = provider.create(ctx, ADDR, expiring)
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=NAME)["Rules"]
+    assert [(r["ID"], r["Status"]) for r in rules] == [("strands-expire", "Enabled")]
+    assert rules[0]["Expiration"]["Days"] == 30
+    assert rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    live = provider.read(ctx, ADDR, NAME, expiring)
+    assert live is not None and live["observed"]["expire_days"] == 30
+    assert provider.drift(expiring, live) == {}
+
+    shorter = props(expire_days=7)
+    assert provider.drift(shorter, live) == {"expire_days": (30, 7)}
+    provider.update(ctx, ADDR, NAME, expiring, shorter, created.outputs)
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=NAME)["Rules"]
+    assert rules[0]["Expiration"]["Days"] == 7 and len(rules) == 1
+
+    provider.update(ctx, ADDR, NAME, shorter, props(), created.outputs)
+    with pytest.raises(ClientError) as info:
+        s3.get_bucket_lifecycle_configuration(Bucket=NAME)
+    assert info.value.response["Error"]["Code"] == "NoSuchLifecycleConfiguration"
+    live = provider.read(ctx, ADDR, NAME, props())
+    assert live is not None and live["observed"]["expire_days"] is None
+    assert provider.drift(props(), live) == {}
+
+
+def test_retained_bucket_refusal_counts_and_delete_data_empties_it(
+    ctx: ProviderContext, raw: Callable[[str], Any]
+) -> None:
+    provider = get_provider("aws.s3.bucket")
+    s3 = raw("s3")
+    kept = props(retain=True)
+    created = provider.create(ctx, ADDR, kept)
+    s3.put_object(Bucket=NAME, Key="a.txt", Body=b"1")
+    s3.put_object(Bucket=NAME, Key="a.txt", Body=b"2")
+    s3.delete_object(Bucket=NAME, Key="a.txt")  # two versions and a delete marker
+    assert provider.contents(ctx, ADDR, NAME, kept) == 3
+    assert provider.contents(ctx, ADDR, NAME, props(retain=False)) is None
+    with pytest.raises(StrandsDeployError) as info:
+        provider.delete(ctx, ADDR, NAME, kept, created.outputs)
+    assert NAME in info.value.what and "3 objects" in info.value.what
+    assert info.value.fix is not None and "--delete-data" in info.value.fix
+
+    provider.delete(dataclasses.replace(ctx, delete_data=True), ADDR, NAME, kept, created.outputs)
+    assert provider.read(ctx, ADDR, NAME, kept) is None
+    assert provider.contents(ctx, ADDR, NAME, kept) is None
