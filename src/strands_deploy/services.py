@@ -196,7 +196,8 @@ class Services:
             fingerprint_key=fingerprint_key(self.root, self.env_name),
         )
 
-    def provider_context(self) -> ProviderContext:
+    def provider_context(self, *, delete_data: bool = False) -> ProviderContext:
+        """``delete_data``: retained data stores are deleted with their data (destroy only)."""
         from strands_deploy.providers.base import ProviderContext
 
         return ProviderContext(
@@ -208,6 +209,7 @@ class Services:
             tags={**self.project.config.tags, **self.env.tags},
             secret_value=self.secret_value,
             target=self.target,
+            delete_data=delete_data,
         )
 
     def provider_lookup(self) -> Callable[[str], Any]:
@@ -216,12 +218,17 @@ class Services:
         return self.providers or get_provider
 
     def engine(
-        self, store: Any, sink: EventSink = null_sink, cancel: threading.Event | None = None
+        self,
+        store: Any,
+        sink: EventSink = null_sink,
+        cancel: threading.Event | None = None,
+        *,
+        delete_data: bool = False,
     ) -> Engine:
         from strands_deploy.engine.apply import Engine
 
         return Engine(
-            self.provider_context(),
+            self.provider_context(delete_data=delete_data),
             store,
             sink=sink,
             concurrency=self.concurrency,
@@ -326,6 +333,7 @@ def make_plan(
         adoptable=discovery.is_adoptable,
     )
     plan.untracked = discovery.untracked
+    plan.warnings = [w.to_dict() for w in graph.warnings]
     services.stamp(plan)
     return PlanOutcome(plan, len(state.pending))
 
@@ -401,8 +409,10 @@ def destroy(
     cancel: threading.Event | None = None,
     confirm: Any = None,
     saved_plan: Plan | None = None,
+    delete_data: bool = False,
 ) -> tuple[Plan, ApplyResult] | None:
-    """Lock, recover, show the destroy plan for confirmation, delete. None if not confirmed."""
+    """Lock, recover, refuse if retained tables or buckets hold data (unless ``delete_data``), show
+    the destroy plan for confirmation, delete. None if not confirmed."""
     from strands_deploy.engine.apply import ApplyResult
     from strands_deploy.planning.plan import make_destroy_plan as destroy_plan
     from strands_deploy.state.store import StateStore
@@ -412,13 +422,54 @@ def destroy(
         if saved_plan is not None:
             services.check_saved_plan(saved_plan, state)
         store = StateStore(services.backend, state, lock=held)
-        engine = services.engine(store, sink, cancel)
+        engine = services.engine(store, sink, cancel, delete_data=delete_data)
         if state.pending:
             engine.recover()
         plan = saved_plan or destroy_plan(state)
         services.stamp(plan)
         if not plan.has_changes():
             return plan, ApplyResult()
+        if not delete_data:
+            _refuse_to_delete_data(services, plan, store.state)
         if confirm is not None and not confirm(plan):
             return None
         return plan, engine.destroy(plan)
+
+
+def _refuse_to_delete_data(services: Services, plan: Plan, state: State) -> None:
+    """Before anything is deleted: a StrandsDeployError listing every retained data store of the
+    destroy plan that holds data (each provider counts its own, see ``Provider.contents``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from strands_deploy.planning.plan import Action
+    from strands_deploy.providers.base import contents_text
+
+    ctx = services.provider_context()
+    lookup = services.provider_lookup()
+    deletes = []
+    for change in plan.changes:
+        record = state.resources.get(change.address)
+        if change.action != Action.DELETE or record is None or not record.physical_id:
+            continue
+        deletes.append((change.address, record.physical_id, record.inputs, lookup(record.type)))
+
+    def count(item: tuple[str, str, dict[str, Any], Any]) -> int | None:
+        address, physical_id, inputs, provider = item
+        result: int | None = provider.contents(ctx, address, physical_id, inputs)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(deletes)))) as pool:
+        counts = list(pool.map(count, deletes))
+    full = [
+        f"{address} ({physical_id}): {contents_text(n, provider.contents_noun)}"
+        for (address, physical_id, _, provider), n in zip(deletes, counts, strict=True)
+        if n
+    ]
+    if full:
+        raise StrandsDeployError(
+            f"destroy would delete data, so nothing was deleted: {len(full)} retained data "
+            "store(s) are not empty:\n    " + "\n    ".join(full),
+            f"environment {services.env_name}",
+            "pass --delete-data to delete them with their data, or set `retain: false` on them in "
+            "strands.yaml and deploy first, or empty them first",
+        )

@@ -39,21 +39,33 @@ agents:
     tracing: true
     reserved_concurrency: 5
     role: own
+    model: [us.anthropic.claude-sonnet-4-20250514-v1:0, anthropic.claude-3-haiku-20240307-v1:0]
     link: [tickets, docs, jobs, events, api-key, config]
     permissions:
       - {Effect: Allow, Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::shared-docs/*"]}
   worker:
     path: agents/worker
     expose: http
+    auth: none
+    role: shared
     trigger: jobs
     runtime: python3.11
     architecture: x86_64
     timeout: 300
     link: [tickets]
+    alarms: {notify: [{sns: "arn:aws:sns:eu-west-1:111122223333:pager"}, {email: oncall@example.com}]}
   quiet:
     path: agents/quiet
     alarms: false
     requirements: none.txt
+    sessions: {ttl_days: 7}
+  gate:
+    path: agents/gate
+    role: shared
+    expose: http
+    auth: jwt
+    jwt: {issuer: "https://issuer.example.com/", audience: [client-1]}
+    link: [{to: tickets, access: read}, {to: jobs, access: write}]
 resources:
   tickets: {type: table, key: id, key_type: S, sort_key: created, sort_key_type: N}
   docs: {type: bucket, versioning: true, retain: true}
@@ -62,12 +74,19 @@ resources:
   api-key: {type: secret, from_env: API_KEY}
   config: {type: parameter, from_file: config.txt, secure: false}
 environments:
-  dev: {tags: {stage: dev}}
+  dev:
+    tags: {stage: dev}
+    alarms: {notify: [{email: ops@example.com}, {webhook: {secret: api-key}}]}
 """
 
 
 def rich_graph(tmp_path: Path) -> Graph:
-    agents = {"support": "agent = 1\n", "worker": "agent = 2\n", "quiet": "agent = 3\n"}
+    agents = {
+        "support": "agent = 1\n",
+        "worker": "agent = 2\n",
+        "quiet": "agent = 3\n",
+        "gate": "agent = 4\n",
+    }
     root = write_project(tmp_path / "project", RICH, agents=agents)
     (root / "agents" / "quiet" / "none.txt").write_text("")  # no requirements: no layer
     (root / "config.txt").write_text("from a file\n")
@@ -111,6 +130,7 @@ def test_the_fixture_uses_every_feature(tmp_path: Path) -> None:
         "shared.execution-role",  # shared role
         "agent.support.url",
         "agent.worker.route",
+        "agent.gate.authorizer",  # auth: jwt
         "shared.http-api",
         "shared.sessions",
         "agent.worker.trigger-jobs",
@@ -122,6 +142,12 @@ def test_the_fixture_uses_every_feature(tmp_path: Path) -> None:
     assert (table["range_key"], table["range_key_type"]) == ("created", "N")
     fn = graph.resources["agent.support.function"].props
     assert fn["tracing"] == "Active" and fn["reserved_concurrency"] == 5
+    assert graph.resources["agent.worker.function"].props["reserved_concurrency"] == 10  # public: capped
+    assert graph.resources["agent.gate.route"].props["authorization"] == "JWT"
+    assert graph.resources["agent.worker.route"].props["authorization"] == "NONE"
+    assert graph.resources["agent.support.url"].props["auth"] == "AWS_IAM"
+    assert graph.resources["shared.sessions"].props["expire_days"] == 30  # the longest ttl wins
+    assert table["retain"] is True and table["deletion_protection"] is True
     sids = {s.get("Sid") for s in graph.resources["agent.support.policy"].props["document"]["Statement"]}
     assert {"Sessions", "Tracing", "LinkTickets", "LinkApiKey", "LinkConfig", None} <= sids
     assert "Trigger" in {
@@ -190,3 +216,22 @@ def test_recorded_props_with_unobserved_values_parse_without_raising() -> None:
     assert secret.fingerprint != "f1" and secret.source != {"env": "X"}  # so the update sends the value
     fn = FunctionProps.parse_recorded({"name": "f", "code": None, "memory": "lots"})
     assert fn.code is None and fn.memory is None and fn.name == "f"  # required and unknown: None
+
+
+def test_alarm_notifications_and_declared_inline_policies(tmp_path: Path) -> None:
+    """Issue 11 items 10 and 12: alarms notify where configured; roles declare their policies."""
+    g = rich_graph(tmp_path)
+    topic = Ref("shared.alarms", "arn")
+    support = g.resources["agent.support.alarm-errors"].props
+    assert support["alarm_actions"] == [topic] and support["ok_actions"] == [topic]  # the environment's
+    worker = g.resources["agent.worker.alarm-errors"].props["alarm_actions"]
+    assert worker == ["arn:aws:sns:eu-west-1:111122223333:pager", topic]  # the agent's own targets
+    subs = {r.props["protocol"]: r.props for r in g if r.type == "aws.sns.subscription"}
+    assert subs["email"]["endpoint"] in ("ops@example.com", "oncall@example.com")
+    assert len([r for r in g if r.type == "aws.sns.subscription"]) == 3  # two emails, one webhook
+    assert subs["lambda"]["endpoint"] == Ref("shared.notify-api-key.function", "arn")
+    forwarder = g.resources["shared.notify-api-key.policy"].props["document"]["Statement"]
+    assert forwarder[1]["Resource"] == [Ref("resource.api-key.secret", "arn")]  # that secret only
+    assert g.resources["agent.support.role"].props["inline_policies"] == ["acme-dev-support"]
+    shared = g.resources["shared.execution-role"].props["inline_policies"]
+    assert sorted(shared) == ["acme-dev-gate", "acme-dev-worker"]

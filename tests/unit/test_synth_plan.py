@@ -9,7 +9,11 @@ from strands_deploy.state.model import ResourceState, State
 from strands_deploy.synth import synthesize
 from strands_deploy.synth.graph import Graph, Ref, resolve
 from strands_deploy.synth.naming import physical_name
-from tests.helpers import BASIC, write_project
+from tests.helpers import BASIC as BASIC_NO_AUTH
+from tests.helpers import write_project
+
+# an endpoint on an AWS environment states who may call it
+BASIC = BASIC_NO_AUTH.replace("    expose: url\n", "    expose: url\n    auth: iam\n")
 
 
 def graph_for(root: Path, env: str = "dev") -> Graph:
@@ -27,7 +31,7 @@ def graph_for(root: Path, env: str = "dev") -> Graph:
 def test_addresses_and_names(tmp_path: Path) -> None:
     g = graph_for(write_project(tmp_path, BASIC))
     assert {
-        "shared.execution-role",
+        "agent.support.role",
         "shared.sessions",
         "agent.support.logs",
         "agent.support.policy",
@@ -76,7 +80,9 @@ def test_links_grant_only_linked_arns(tmp_path: Path) -> None:
 
     def linked(agent: str) -> set[str]:
         doc = g.resources[f"agent.{agent}.policy"].props["document"]
-        arns = {r for st in doc["Statement"] if st["Sid"].startswith("Link") for r in st["Resource"]}
+        arns = {
+            r for st in doc["Statement"] if st["Sid"].startswith(("Link", "List")) for r in st["Resource"]
+        }
         return arns
 
     assert linked("support") == {
@@ -134,7 +140,9 @@ def test_replace_and_delete_and_drift(tmp_path: Path) -> None:
     actions = {c.address: c.action for c in plan.actionable}
     assert actions["resource.tickets.table"] == Action.REPLACE
     assert actions["resource.jobs.queue"] == Action.DELETE
-    live = {a: {"arn": r.outputs["arn"]} for a, r in state.resources.items()}
+    live: dict[str, dict[str, Any] | None] = {
+        a: {"arn": r.outputs["arn"]} for a, r in state.resources.items()
+    }
     live["resource.docs.bucket"] = None
     drift = make_plan(graph_for(root), state, live=live)
     bucket = next(c for c in drift.changes if c.address == "resource.docs.bucket")
@@ -146,7 +154,7 @@ def test_targets_limit_plan(tmp_path: Path) -> None:
     root = write_project(tmp_path, text, agents={"support": "agent = 1\n", "other": "agent = 1\n"})
     plan = make_plan(graph_for(root), State(environment="dev"), targets={"agent.other"})
     addresses = {c.address for c in plan.actionable}
-    assert "agent.other.function" in addresses and "shared.execution-role" in addresses
+    assert "agent.other.function" in addresses and "agent.other.role" in addresses
     assert not any(a.startswith("agent.support") for a in addresses)
 
 

@@ -42,7 +42,7 @@ def command(
     """Create or update the environment's resources to match strands.yaml."""
     from strands_deploy import services as svc
     from strands_deploy.cli.confirm import confirm_plan, graceful_interrupt
-    from strands_deploy.cli.render import progress, render_plan, render_result
+    from strands_deploy.cli.render import progress, render_plan, render_result, render_warnings
 
     saved = None
     if plan_file:
@@ -83,6 +83,8 @@ def command(
         click.echo("Deploy cancelled; nothing changed.", err=True)
         sys.exit(1)
     result = outcome.result
+    if not as_json and not (services.env.protect and not yes):  # a protected deploy showed its plan
+        render_warnings(outcome.plan)
     if as_json:
         print_json({"plan": outcome.plan.to_json(), "result": result.to_json()})
     elif not outcome.plan.has_changes():

@@ -66,7 +66,17 @@ def render_plan(plan: Plan) -> None:
     _render_untracked(plan)
 
 
+def render_warnings(plan: Plan) -> None:
+    con = err_console()
+    for w in plan.warnings:
+        where = f"[bold]{w.get('where')}[/bold]: " if w.get("where") else ""
+        con.print(f"[yellow]warning:[/yellow] {where}{w.get('what')}", highlight=False, soft_wrap=True)
+        if w.get("fix"):
+            con.print(f"  [dim]fix:[/dim] {w.get('fix')}", highlight=False, soft_wrap=True)
+
+
 def _render_untracked(plan: Plan) -> None:
+    render_warnings(plan)
     if not plan.untracked:
         return
     from strands_deploy.planning.untracked import describe_untracked

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from strands_deploy.cli.common import console, print_json, project_dir
+from strands_deploy.cli.common import console, err_console, print_json, project_dir
 
 
 @click.command("validate")
@@ -22,9 +22,22 @@ def command(ctx: click.Context, as_json: bool) -> None:
         raise
     if as_json:
         print_json(
-            {"valid": True, "agents": sorted(project.agents), "resources": sorted(project.config.resources)}
+            {
+                "valid": True,
+                "agents": sorted(project.agents),
+                "resources": sorted(project.config.resources),
+                "warnings": [w.to_dict() for w in project.warnings],
+            }
         )
         return
+    from rich.markup import escape
+
+    err = err_console()
+    for w in project.warnings:  # valid but risky: shown, the exit code stays 0
+        where = f"[bold]{escape(w.where)}[/bold]: " if w.where else ""
+        err.print(f"[yellow]warning:[/yellow] {where}{escape(w.what)}", highlight=False, soft_wrap=True)
+        if w.fix:
+            err.print(f"  [dim]fix:[/dim] {escape(w.fix)}", highlight=False, soft_wrap=True)
     console().print(
         f"[green]✓[/green] {project.source.name} is valid: {len(project.agents)} agent(s), "
         f"{len(project.config.resources)} resource(s), environments: "

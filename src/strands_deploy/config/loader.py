@@ -29,11 +29,15 @@ from strands_deploy.config.schema import (
     NAME_RE,
     AgentConfig,
     AgentFileConfig,
+    AlarmsConfig,
     Cors,
     Defaults,
     EnvironmentConfig,
+    JwtConfig,
+    LinkEntry,
     ProjectConfig,
     ResourceConfig,
+    SessionsConfig,
 )
 from strands_deploy.config.yamlpos import Located, Mark, YamlSyntaxError, load_located
 from strands_deploy.errors import ConfigError, StrandsDeployError
@@ -42,9 +46,13 @@ CONFIG_FILE = "strands.yaml"
 AGENT_FILE = "strands.agent.yaml"
 LOCAL_ENV = "local"
 
+# matched against the lower-cased action (IAM action names are case-insensitive)
 WRITE_ACTION_RE = re.compile(
-    r"(^\*$|:\*$|:(Put|Create|Delete|Update|Write|Send|Publish|Attach|Detach|Modify|Set|Tag|Untag|Remove|Add|Invoke|Pass|BatchWrite|Restore|Start|Stop|Terminate)[A-Za-z]*$)"
+    r"(^\*$|:\*$|:(put|create|delete|update|write|send|publish|attach|detach|modify|set|tag|untag|remove|add|invoke|pass|batchwrite|restore|start|stop|terminate)[a-z0-9]*$)"
 )
+# Actions that hand out identities or keys: on a wildcard resource they need `allow_wildcards`
+# *and* `wildcards_reason`. A pattern of the user's counts when it can match one of them.
+SENSITIVE_ACTIONS = ("iam:PassRole", "iam:*", "sts:AssumeRole", "kms:*")
 
 
 @dataclass
@@ -56,6 +64,10 @@ class Project:
     agent_files: dict[str, Path] = field(default_factory=dict)
     # where each agent's `entry` is written (file:line:col), for code_problems' messages
     entry_marks: dict[str, str] = field(default_factory=dict)
+    # where each agent is declared (file:line:col), for problems found at synthesis
+    agent_marks: dict[str, str] = field(default_factory=dict)
+    # valid, but worth a second look (a shared role...): `validate` prints them, exit code 0
+    warnings: list[StrandsDeployError] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -81,6 +93,12 @@ class Project:
     def region(self, env: str) -> str:
         return self.environment(env).region or self.config.region
 
+    def is_emulated(self, env: str) -> bool:
+        """``local``, or an environment sending every call to an ``endpoint:`` (moto, LocalStack):
+        not reachable from the internet, and nothing in it is real data."""
+        declared = self.config.environments.get(env)
+        return env == LOCAL_ENV or (declared is not None and declared.endpoint is not None)
+
 
 def _suggest(word: str, options: list[str] | set[str], otherwise: str) -> str:
     close = difflib.get_close_matches(str(word), sorted(options), n=1, cutoff=0.6)
@@ -96,12 +114,17 @@ def _fields_for(loc: tuple[Any, ...]) -> set[str]:
         ("defaults",): Defaults,
         ("agents", "*"): AgentConfig,
         ("agents", "*", "cors"): Cors,
+        ("agents", "*", "jwt"): JwtConfig,
+        ("agents", "*", "sessions"): SessionsConfig,
+        ("agents", "*", "link", "*"): LinkEntry,
         ("resources", "*"): ResourceConfig,
         ("environments", "*"): EnvironmentConfig,
     }
     parent = tuple(loc[:-1])
     pattern = tuple(
-        "*" if i == 1 and parent and parent[0] in ("agents", "resources", "environments") else p
+        "*"
+        if isinstance(p, int) or (i == 1 and parent and parent[0] in ("agents", "resources", "environments"))
+        else p
         for i, p in enumerate(parent)
     )
     model = models.get(pattern)
@@ -264,7 +287,8 @@ def _load(start: Path) -> tuple[Project, list[StrandsDeployError], set[str]]:
         agent_files[name] = file
         agent_marks[name] = Mark(str(file), 1, 1)
 
-    problems.extend(_semantic_problems(root, partial, agents, agent_marks, located, unchecked))
+    warnings: list[StrandsDeployError] = []
+    problems.extend(_semantic_problems(root, partial, agents, agent_marks, located, unchecked, warnings))
     entry_marks = {
         name: str(located.where(("agents", name, "entry")) if name in partial.agents else agent_marks[name])
         for name in agents
@@ -276,6 +300,13 @@ def _load(start: Path) -> tuple[Project, list[StrandsDeployError], set[str]]:
         agents=agents,
         agent_files=agent_files,
         entry_marks=entry_marks,
+        agent_marks={
+            name: str(
+                located.where(("agents", name), key=True) if name in partial.agents else agent_marks[name]
+            )
+            for name in agents
+        },
+        warnings=sorted(warnings, key=_problem_order),
     )
     return project, problems, unchecked
 
@@ -471,8 +502,12 @@ def _semantic_problems(
     agent_marks: dict[str, Mark],
     located: Located,
     unchecked: Collection[str] = (),
+    warnings: list[StrandsDeployError] | None = None,
 ) -> list[StrandsDeployError]:
+    """The problems; what is valid but risky is appended to ``warnings``."""
     problems: list[StrandsDeployError] = []
+    if warnings is None:
+        warnings = []
 
     def at(*path: Any, key: bool = False) -> str:
         return str(located.where(path, key=key))
@@ -505,15 +540,63 @@ def _semantic_problems(
             )
         if name not in unchecked:
             problems.extend(_folder_problems(root, name, agent, where, field_at))
+        seen_links: set[str] = set()
         for i, link in enumerate(agent.link):
-            if link not in resources:
+            to = str(link)
+            if to not in resources:
                 problems.append(
                     StrandsDeployError(
-                        f"agent {name!r} links to unknown resource {link!r}",
+                        f"agent {name!r} links to unknown resource {to!r}",
                         field_at("link", i),
-                        _suggest(link, set(resources), "declare it under `resources:` or remove the link"),
+                        _suggest(to, set(resources), "declare it under `resources:` or remove the link"),
                     )
                 )
+            elif resources[to].type == "topic" and link.access == "read":
+                problems.append(
+                    StrandsDeployError(
+                        f"agent {name!r}: link to {to!r} with access: read: a topic can only be written "
+                        "(published) to",
+                        field_at("link", i),
+                        f"use `{{to: {to}, access: write}}` (or just `{to}`)",
+                    )
+                )
+            if to in seen_links:
+                problems.append(
+                    StrandsDeployError(
+                        f"agent {name!r} links to {to!r} twice",
+                        field_at("link", i),
+                        "keep one entry, with the access it needs (read, write or readwrite)",
+                    )
+                )
+            seen_links.add(to)
+        problems.extend(_auth_problems(name, agent, field_at, warnings))
+        if agent.role == "shared":
+            warnings.append(
+                StrandsDeployError(
+                    f"agent {name!r} uses the shared execution role: it can reach every resource "
+                    "linked to any agent on that role, and they can reach its links",
+                    field_at("role"),
+                    "remove `role: shared` (each agent gets its own role, with only its own links)",
+                )
+            )
+        if agent.wildcards_reason and not agent.allow_wildcards:
+            warnings.append(
+                StrandsDeployError(
+                    f"agent {name!r}: wildcards_reason has no effect without `allow_wildcards: true`",
+                    field_at("wildcards_reason"),
+                    "remove it",
+                )
+            )
+        aws_envs = [e for e, cfg in config.environments.items() if e != LOCAL_ENV and cfg.endpoint is None]
+        if agent.expose != "none" and agent.auth is None and aws_envs:
+            warnings.append(
+                StrandsDeployError(
+                    f"agent {name!r} has an endpoint (expose: {agent.expose}) but no `auth:`: "
+                    f"planning or deploying environment {', '.join(repr(e) for e in aws_envs)} refuses it",
+                    field_at("expose"),
+                    AUTH_FIX,
+                )
+            )
         if agent.trigger is not None:
             res = resources.get(agent.trigger)
             if res is None:
@@ -533,9 +616,7 @@ def _semantic_problems(
                     )
                 )
         for i, statement in enumerate(agent.permissions):
-            problems.extend(
-                _check_statement(statement, agent.allow_wildcards, name, field_at("permissions", i))
-            )
+            problems.extend(_check_statement(statement, agent, name, field_at("permissions", i)))
     for env_name, env in config.environments.items():
         if not re.fullmatch(r"[a-z][a-z0-9-]{0,15}", env_name):
             problems.append(
@@ -554,10 +635,83 @@ def _semantic_problems(
                 )
             )
     problems.extend(_check_regions(config, located))
+    problems.extend(_notify_problems(config, agents, located))
+    return problems
+
+
+def _notify_problems(
+    config: ProjectConfig, agents: dict[str, AgentConfig], located: Located
+) -> list[StrandsDeployError]:
+    """A webhook's URL must come from a declared `secret` resource (it is a credential)."""
+    secrets = {n for n, r in config.resources.items() if r.type == "secret"}
+    places: list[tuple[tuple[Any, ...], Any]] = [
+        (("environments", n, "alarms"), e.alarms) for n, e in config.environments.items()
+    ]
+    places += [(("agents", n, "alarms"), a.alarms) for n, a in agents.items() if n in config.agents]
+    problems = []
+    for path, alarms in places:
+        if not isinstance(alarms, AlarmsConfig):
+            continue
+        for i, target in enumerate(alarms.notify):
+            if target.webhook is not None and target.webhook.secret not in secrets:
+                problems.append(
+                    StrandsDeployError(
+                        f"webhook secret {target.webhook.secret!r} is not a declared secret",
+                        str(located.where((*path, "notify", i, "webhook", "secret"))),
+                        _suggest(
+                            target.webhook.secret,
+                            secrets,
+                            "declare it under `resources:` as `{type: secret, from_env: VAR}` holding the webhook URL",
+                        ),
+                    )
+                )
     return problems
 
 
 _RESOURCE_TYPES = frozenset(("table", "bucket", "queue", "topic", "secret", "parameter"))
+
+AUTH_FIX = "add `auth: iam` (signed requests), `auth: jwt` or `auth: none` (public)"
+
+
+def _auth_problems(
+    name: str, agent: AgentConfig, field_at: Any, warnings: list[StrandsDeployError]
+) -> list[StrandsDeployError]:
+    """`auth` and `jwt` against `expose`: an auth an exposure cannot honour is an error, never
+    dropped."""
+    problems: list[StrandsDeployError] = []
+    if agent.auth == "jwt" and agent.jwt is None:
+        problems.append(
+            StrandsDeployError(
+                f"agent {name!r}: auth: jwt needs the token issuer and audience",
+                field_at("auth"),
+                "add `jwt: {issuer: https://..., audience: [my-client-id]}`",
+            )
+        )
+    if agent.jwt is not None and agent.auth != "jwt":
+        problems.append(
+            StrandsDeployError(
+                f"agent {name!r}: `jwt:` applies only with `auth: jwt` (auth is {agent.auth or 'not set'})",
+                field_at("jwt"),
+                "set `auth: jwt`, or remove `jwt:`",
+            )
+        )
+    if agent.auth == "jwt" and agent.expose == "url":
+        problems.append(
+            StrandsDeployError(
+                f"agent {name!r}: a Function URL (expose: url) cannot check JWTs",
+                field_at("auth"),
+                "use `expose: http` (an HTTP API route with a JWT authorizer), or `auth: iam`",
+            )
+        )
+    if agent.auth is not None and agent.expose == "none":
+        warnings.append(
+            StrandsDeployError(
+                f"agent {name!r}: auth: {agent.auth} has no effect: the agent has no endpoint (expose: none)",
+                field_at("auth"),
+                "set `expose: url` or `expose: http`, or remove `auth:`",
+            )
+        )
+    return problems
 
 
 def _folder_problems(
@@ -708,9 +862,50 @@ def _check_entry(entry_file: Path, symbol: str, agent: str, where: str) -> list[
     return []
 
 
+def _as_list(value: Any) -> list[str]:
+    return [str(value)] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def _glob(pattern: str, text: str) -> bool:
+    """IAM-style match: ``*`` any run of characters, ``?`` one character, case-insensitive."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern.lower())
+    return re.fullmatch(regex, text.lower(), re.DOTALL) is not None
+
+
+def _is_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def is_sensitive_action(action: str) -> bool:
+    """``action`` (a pattern) can grant one of :data:`SENSITIVE_ACTIONS`: it falls under one
+    (``kms:Decrypt`` under ``kms:*``) or covers one (``iam:Pass*``, ``*:PassRole``, ``*``)."""
+    return any(_glob(s, action) or _glob(action, s) for s in SENSITIVE_ACTIONS)
+
+
+def is_every_resource(resource: str) -> bool:
+    """``*``, or an ARN whose resource part is only wildcards: ``arn:aws:s3:::*``,
+    ``arn:aws:dynamodb:*:*:table/*`` (every table of every account)."""
+    if resource.strip() == "*":
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return False
+    service, name = parts[2], parts[5]
+    if _is_wildcard(service) and not service.strip("*?"):
+        return True
+    if service.lower() != "s3":  # s3 has no type prefix: the name starts with the bucket
+        name = re.sub(r"^[A-Za-z-]+[/:]", "", name)
+    return not name.replace("*", "").replace("?", "").replace("/", "").replace(":", "")
+
+
 def _check_statement(
-    statement: dict[str, Any], allow_wildcards: bool, agent: str, where: str
+    statement: dict[str, Any], agent_cfg: AgentConfig, agent: str, where: str
 ) -> list[StrandsDeployError]:
+    """An IAM statement of ``permissions:``. An Allow may not grant, unless the agent sets
+    ``allow_wildcards: true``: every action (``*``), a wildcard action or a write on every
+    resource, NotAction or NotResource (an Allow of everything but a few). Actions that hand out
+    identities or keys (:data:`SENSITIVE_ACTIONS`) on a wildcard resource also need a
+    ``wildcards_reason``. Action names are compared without case, as IAM does."""
     problems = []
     unknown = set(statement) - {
         "Sid",
@@ -729,10 +924,18 @@ def _check_statement(
                 "use Effect, Action, Resource and Condition",
             )
         )
-    if statement.get("Effect", "Allow") not in ("Allow", "Deny"):
+    effect = statement.get("Effect", "Allow")
+    if effect not in ("Allow", "Deny"):
         problems.append(StrandsDeployError(f"agent {agent!r}: Effect must be Allow or Deny", where))
-    actions = statement.get("Action")
-    resources = statement.get("Resource")
+    for key in ("Action", "Resource"):
+        if key in statement and f"Not{key}" in statement:
+            problems.append(
+                StrandsDeployError(
+                    f"agent {agent!r}: an IAM statement has both {key} and Not{key}", where, f"keep {key}"
+                )
+            )
+    actions = statement.get("Action", statement.get("NotAction"))
+    resources = statement.get("Resource", statement.get("NotResource"))
     if not actions or not resources:
         problems.append(
             StrandsDeployError(
@@ -742,20 +945,72 @@ def _check_statement(
             )
         )
         return problems
-    actions_l = [actions] if isinstance(actions, str) else list(actions)
-    resources_l = [resources] if isinstance(resources, str) else list(resources)
-    if statement.get("Effect", "Allow") == "Allow" and not allow_wildcards:
-        writes = [a for a in actions_l if WRITE_ACTION_RE.search(str(a))]
-        if "*" in actions_l or ("*" in resources_l and writes):
+    if effect != "Allow":
+        return problems  # a Deny only takes away
+    fix = (
+        "name the exact actions and resource ARNs, or set `allow_wildcards: true` on the agent if you mean it"
+    )
+    if "NotAction" in statement or "NotResource" in statement:
+        key = "NotAction" if "NotAction" in statement else "NotResource"
+        if not agent_cfg.allow_wildcards:
             problems.append(
                 StrandsDeployError(
-                    f"agent {agent!r}: IAM statement grants {'all actions' if '*' in actions_l else ', '.join(writes)}"
-                    " on " + ("every resource" if "*" in resources_l else ", ".join(map(str, resources_l))),
+                    f"agent {agent!r}: an Allow with {key} grants everything it does not name "
+                    f"({key}: {', '.join(_as_list(statement[key]))})",
                     where,
-                    "name the exact actions and resource ARNs, or set `allow_wildcards: true` on the agent if you mean it",
+                    "use Action and Resource with exact names, or set `allow_wildcards: true` if you mean it",
                 )
             )
+        elif not (agent_cfg.wildcards_reason or "").strip():
+            problems.append(_reason_missing(agent, where, f"an Allow with {key}"))
+        return problems
+    actions_l, resources_l = _as_list(actions), _as_list(resources)
+    every = [r for r in resources_l if is_every_resource(r)]
+    broad = [
+        a
+        for a in actions_l
+        if a.strip() == "*" or (every and (_is_wildcard(a) or WRITE_ACTION_RE.search(a.lower())))
+    ]
+    wild_resources = [r for r in resources_l if _is_wildcard(r)]
+    sensitive = [a for a in actions_l if is_sensitive_action(a)] if wild_resources else []
+    on = "every resource" if "*" in resources_l else ", ".join(every or wild_resources)
+    if broad and not agent_cfg.allow_wildcards:
+        what = "all actions" if any(a.strip() == "*" for a in broad) else ", ".join(broad)
+        problems.append(
+            StrandsDeployError(f"agent {agent!r}: IAM statement grants {what} on {on}", where, fix)
+        )
+    if sensitive:
+        grants = f"{', '.join(sensitive)} on {'every resource' if '*' in resources_l else ', '.join(wild_resources)}"
+        if not agent_cfg.allow_wildcards:
+            if not broad:
+                problems.append(
+                    StrandsDeployError(
+                        f"agent {agent!r}: IAM statement grants {grants}, which can hand out "
+                        "roles or keys (iam:PassRole, iam:*, sts:AssumeRole, kms:*)",
+                        where,
+                        "name the exact resource ARNs, or set `allow_wildcards: true` and "
+                        "`wildcards_reason: <why>` on the agent",
+                    )
+                )
+            elif problems:
+                last = problems[-1]
+                problems[-1] = StrandsDeployError(
+                    last.what,
+                    last.where,
+                    f"{last.fix}; {', '.join(sensitive)} on a wildcard also needs `wildcards_reason: <why>`",
+                )
+        elif not (agent_cfg.wildcards_reason or "").strip():
+            problems.append(_reason_missing(agent, where, grants))
     return problems
+
+
+def _reason_missing(agent: str, where: str, grants: str) -> StrandsDeployError:
+    return StrandsDeployError(
+        f"agent {agent!r}: IAM statement grants {grants}; `allow_wildcards: true` needs a reason for it",
+        where,
+        "add `wildcards_reason: <why the agent needs it>` to the agent (it is shown in reviews), "
+        "or name the exact resource ARNs",
+    )
 
 
 def _check_regions(config: ProjectConfig, located: Located) -> list[StrandsDeployError]:

@@ -9,11 +9,27 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$")
 ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
+# a Bedrock model id or inference profile id (no wildcards), or an ARN granted as written
+MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+# `auth:` spellings of strands-deploy 0.1, still accepted
+AUTH_ALIASES = {"NONE": "none", "AWS_IAM": "iam"}
+LinkAccess = Literal["read", "write", "readwrite"]
+SESSIONS_TTL_DAYS = 30
 
 
 class Strict(BaseModel):
@@ -27,6 +43,9 @@ class Defaults(Strict):
     architecture: Literal["arm64", "x86_64"] = "arm64"
     log_retention: int = Field(30, ge=1)
     alarms: bool = True
+    # reserved concurrency of an agent with `auth: none` on AWS (when it sets none itself): a cap
+    # on what anyone on the internet can make it spend
+    public_concurrency: int = Field(10, ge=1)
 
 
 class Cors(Strict):
@@ -34,6 +53,124 @@ class Cors(Strict):
     allow_methods: list[str] = Field(default_factory=lambda: ["POST"])
     allow_headers: list[str] = Field(default_factory=lambda: ["content-type", "authorization"])
     max_age: int = 300
+
+
+class WebhookTarget(Strict):
+    """A chat webhook (Slack, Discord...) whose URL is a `secret` resource: never in strands.yaml."""
+
+    secret: str
+
+
+class NotifyTarget(Strict):
+    """One place alarm notifications go: exactly one of `email:`, `sns:` or `webhook:`."""
+
+    email: str | None = None
+    sns: str | None = None  # the ARN of a topic of yours
+    webhook: WebhookTarget | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> NotifyTarget:
+        given = [k for k in ("email", "sns", "webhook") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "each notify entry is one of `email: ADDRESS`, `sns: TOPIC_ARN` or `webhook: {secret: NAME}`"
+            )
+        if self.email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.email):
+            raise ValueError(f"{self.email!r} is not an email address")
+        if self.sns is not None and not re.fullmatch(
+            r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+", self.sns
+        ):
+            raise ValueError(f"{self.sns!r} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
+        return self
+
+
+class AlarmsConfig(Strict):
+    """`alarms: {notify: [...]}`: the agent's alarms on, notifying these targets."""
+
+    notify: list[NotifyTarget] = Field(default_factory=list)
+
+
+class JwtConfig(Strict):
+    """`auth: jwt`: tokens of this issuer for one of these audiences (an HTTP API JWT authorizer)."""
+
+    issuer: str
+    audience: list[str] = Field(min_length=1)
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, v: str) -> str:
+        if not re.fullmatch(r"https://[^\s/]+(/\S*)?", v):
+            raise ValueError("issuer must be an https:// URL (the token issuer, e.g. https://cognito-idp...)")
+        return v
+
+    @field_validator("audience")
+    @classmethod
+    def _audience(cls, v: list[str]) -> list[str]:
+        if any(not a.strip() for a in v):
+            raise ValueError("audience entries must not be empty")
+        return v
+
+
+class SessionsConfig(Strict):
+    """`sessions: {ttl_days: N}`; `sessions: true` is `{ttl_days: 30}`."""
+
+    ttl_days: int = Field(SESSIONS_TTL_DAYS, ge=1, le=36500)
+
+
+class LinkEntry(Strict):
+    """The mapping form of a `link:` entry."""
+
+    to: str
+    access: LinkAccess = "readwrite"
+
+
+class Link(str):
+    """A `link:` entry: the linked resource's name (it *is* that string, so code that needs only
+    the name keeps using it as one) and the access it grants (``.access``).
+
+    In strands.yaml either ``tickets`` (read and write) or ``{to: tickets, access: read}``.
+    """
+
+    access: LinkAccess
+
+    def __new__(cls, to: str, access: LinkAccess = "readwrite") -> Link:
+        self = super().__new__(cls, to)
+        self.access = access
+        return self
+
+    @property
+    def to(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"Link({str(self)!r}, access={self.access!r})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def as_mapping(value: Any) -> Any:
+            if isinstance(value, Link):
+                return {"to": str(value), "access": value.access}
+            return {"to": value} if isinstance(value, str) else value
+
+        def to_link(entry: LinkEntry) -> Link:
+            return cls(entry.to, entry.access)
+
+        def serialize(link: Link) -> Any:
+            return str(link) if link.access == "readwrite" else {"to": str(link), "access": link.access}
+
+        return core_schema.no_info_before_validator_function(
+            as_mapping,
+            core_schema.no_info_after_validator_function(to_link, handler.generate_schema(LinkEntry)),
+            serialization=core_schema.plain_serializer_function_ser_schema(serialize),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"anyOf": [{"type": "string"}, handler(schema)]}
 
 
 class AgentConfig(Strict):
@@ -46,18 +183,58 @@ class AgentConfig(Strict):
     architecture: Literal["arm64", "x86_64"] | None = None
     environment: dict[str, str] = Field(default_factory=dict)
     expose: Literal["url", "http", "none"] = "none"
-    auth: Literal["NONE", "AWS_IAM"] = "NONE"
+    # None: not stated (then `local` serves the endpoint openly, and any other environment refuses
+    # to synthesise it: a public endpoint is a decision, not a default)
+    auth: Literal["none", "iam", "jwt"] | None = None
+    jwt: JwtConfig | None = None
     cors: Cors | None = None
-    sessions: bool = False
-    link: list[str] = Field(default_factory=list)
+    sessions: SessionsConfig | None = None  # `true` is {ttl_days: 30}; `false` is None
+    link: list[Link] = Field(default_factory=list)
     trigger: str | None = None
-    role: Literal["shared", "own"] = "shared"
+    role: Literal["shared", "own"] = "own"
+    # Bedrock model id(s) / inference profile id(s) the agent may invoke; None: the Strands
+    # SDK's default model (synth.agent.DEFAULT_MODEL_ID)
+    model: str | list[str] | None = None
     permissions: list[dict[str, Any]] = Field(default_factory=list)
     allow_wildcards: bool = False
+    wildcards_reason: str | None = None
     reserved_concurrency: int | None = Field(None, ge=0)
     tracing: bool = False
-    alarms: bool | None = None
+    alarms: bool | AlarmsConfig | None = None  # `alarms: {notify: [...]}` overrides the environment's
     requirements: str = "requirements.txt"
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _auth(cls, v: object) -> object:
+        return AUTH_ALIASES.get(v, v) if isinstance(v, str) else v
+
+    @field_validator("sessions", mode="before")
+    @classmethod
+    def _sessions(cls, v: object) -> object:
+        if v is True:
+            return {}
+        if v is False:
+            return None
+        return v
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str | list[str] | None) -> str | list[str] | None:
+        ids = [v] if isinstance(v, str) else v or []
+        if isinstance(v, list) and not v:
+            raise ValueError("model: name at least one model id, or remove the key for the default model")
+        for model_id in ids:
+            if not MODEL_ID_RE.match(model_id):
+                raise ValueError(
+                    f"model {model_id!r} is not a Bedrock model id (no wildcards): "
+                    "e.g. us.anthropic.claude-sonnet-4-20250514-v1:0"
+                )
+        return v
+
+    @property
+    def models(self) -> list[str]:
+        """The declared model ids (empty: the default model)."""
+        return [self.model] if isinstance(self.model, str) else list(self.model or [])
 
     @field_validator("entry")
     @classmethod
@@ -74,6 +251,8 @@ class AgentConfig(Strict):
                 raise ValueError(f"environment variable name {key!r} is not valid (letters, digits, _)")
             if key.startswith("AWS_") or key.startswith("STRANDS_LINK_"):
                 raise ValueError(f"environment variable {key!r} is reserved")
+            if key == "STRANDS_MODEL_ID":
+                raise ValueError("environment variable 'STRANDS_MODEL_ID' is reserved: set `model:` instead")
         return v
 
 
@@ -84,7 +263,8 @@ class ResourceConfig(Strict):
     key_type: Literal["S", "N", "B"] = "S"
     sort_key: str | None = None
     sort_key_type: Literal["S", "N", "B"] = "S"
-    # bucket
+    # bucket and table: destroy refuses to delete one holding data (tables also get DynamoDB
+    # deletion protection on AWS)
     retain: bool = True
     versioning: bool = True
     # queue
@@ -121,6 +301,7 @@ class EnvironmentConfig(Strict):
     model_script: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     state: dict[str, Any] | None = None  # backend settings; {"backend": "local"} for now
+    alarms: AlarmsConfig | None = None  # where this environment's alarms notify, by default
 
     @field_validator("account", mode="before")
     @classmethod

@@ -104,6 +104,7 @@ class Plan:
     destroy: bool = False
     untracked: list[dict[str, str]] = field(default_factory=list)  # live, ours, not in the state
     targets: list[str] = field(default_factory=list)
+    warnings: list[dict[str, str | None]] = field(default_factory=list)  # what/where/fix, for review
 
     @property
     def actionable(self) -> list[Change]:
@@ -125,6 +126,7 @@ class Plan:
             "changes": [c.to_json() for c in self.actionable],
             "summary": self.summary(),
             "untracked": self.untracked,
+            "warnings": self.warnings,
         }
 
     def to_document(self) -> dict[str, Any]:
@@ -142,6 +144,7 @@ class Plan:
             "refreshed": self.refreshed,
             "targets": self.targets,
             "untracked": self.untracked,
+            "warnings": self.warnings,
             "changes": [c.to_document() for c in self.changes],
         }
 
@@ -160,6 +163,7 @@ class Plan:
             destroy=bool(d.get("destroy")),
             untracked=list(d.get("untracked") or []),
             targets=list(d.get("targets") or []),
+            warnings=list(d.get("warnings") or []),
         )
 
 

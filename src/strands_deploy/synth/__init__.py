@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from strands_deploy.config.loader import Project
-from strands_deploy.synth.agent import synth_agent
+from strands_deploy.errors import ConfigError
+from strands_deploy.synth.agent import missing_auth, synth_agent
 from strands_deploy.synth.context import SynthContext
 from strands_deploy.synth.graph import Graph
 from strands_deploy.synth.resources import synth_resource
@@ -22,7 +23,13 @@ def synthesize(
     agents: list[str] | None = None,
 ) -> Graph:
     """Build the resource graph of ``env``. ``agents`` limits which agents are synthesised.
-    ``fingerprint_key`` keys the hashes of secret values (never stored beside them)."""
+    ``fingerprint_key`` keys the hashes of secret values (never stored beside them).
+
+    Refuses (ConfigError) an endpoint without `auth:` on an environment that is not emulated.
+    ``Graph.warnings`` holds the project's warnings and synthesis's own (public endpoints)."""
+    problems = missing_auth(project, env, agents)
+    if problems:
+        raise ConfigError(problems)
     ctx = SynthContext(
         project=project,
         env=env,
@@ -31,6 +38,7 @@ def synthesize(
         secret_value=secret_value,
         fingerprint_key=fingerprint_key,
     )
+    ctx.graph.warnings.extend(project.warnings)
     for name, res in project.config.resources.items():
         synth_resource(ctx, name, res)
     for name, agent in project.agents.items():

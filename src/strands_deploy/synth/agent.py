@@ -1,5 +1,9 @@
-"""The Agent construct: one agent in strands.yaml becomes its log group, policy, layer, function,
-alias, endpoint (URL or HTTP route), alarms and queue trigger.
+"""The Agent construct: one agent in strands.yaml becomes its role, log group, policy, layer,
+function, alias, endpoint (URL or HTTP route, with its authorizer), alarms and queue trigger.
+
+Least privilege per agent: each agent has its own execution role (unless it asks for the shared
+one) whose one inline policy holds exactly that agent's statements: its logs, its models, its
+links at their access level, its sessions prefix, its trigger queue, its own `permissions`.
 
 One small builder per resource; each builds its properties through the provider's model
 (:func:`~strands_deploy.synth.props.build`) and adds the resource to the graph.
@@ -11,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from strands_deploy.config.loader import AUTH_FIX, Project
 from strands_deploy.config.schema import AgentConfig
+from strands_deploy.errors import StrandsDeployError
 from strands_deploy.packaging.build import read_requirements
 from strands_deploy.packaging.hashing import code_hash, file_hash
 from strands_deploy.providers.alarm import AlarmProps
@@ -19,6 +25,7 @@ from strands_deploy.providers.event_source import EventSourceProps
 from strands_deploy.providers.http_route import LambdaRouteProps
 from strands_deploy.providers.iam_role import RoleProps
 from strands_deploy.providers.iam_role_policy import RolePolicyProps
+from strands_deploy.providers.jwt_authorizer import JwtAuthorizerProps
 from strands_deploy.providers.lambda_alias import AliasProps
 from strands_deploy.providers.lambda_function import FunctionProps
 from strands_deploy.providers.lambda_layer import LayerProps
@@ -26,8 +33,10 @@ from strands_deploy.providers.lambda_url import FunctionUrlProps
 from strands_deploy.providers.log_group import LogGroupProps
 from strands_deploy.synth.context import SynthContext
 from strands_deploy.synth.graph import Join, Ref, Resource
-from strands_deploy.synth.links import known_outputs, link_env, link_statement, resource_address
+from strands_deploy.synth.links import known_outputs, link_env, link_statements, resource_address
+from strands_deploy.synth.models import DEFAULT_MODEL_ID, models_statement
 from strands_deploy.synth.naming import physical_name
+from strands_deploy.synth.notify import alarm_actions, alarms_enabled
 from strands_deploy.synth.props import build
 
 HANDLER = "_strands_runtime.handler"
@@ -35,8 +44,9 @@ SHARED_ROLE = "shared.execution-role"
 SESSIONS = "shared.sessions"
 HTTP_API = "shared.http-api"
 
-BEDROCK_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
-BEDROCK_ARNS = ["arn:aws:bedrock:*::foundation-model/*", "arn:aws:bedrock:*:*:inference-profile/*"]
+# `auth:` → the Function URL's AuthType / the HTTP API route's AuthorizationType
+URL_AUTH = {"none": "NONE", "iam": "AWS_IAM"}
+ROUTE_AUTH = {"none": "NONE", "iam": "AWS_IAM", "jwt": "JWT"}
 
 # alarm key → (metric, statistic, comparison); thresholds and periods depend on the agent
 ALARMS = {
@@ -58,17 +68,39 @@ class AgentSpec:
     timeout: int
     folder: Path
     tags: dict[str, str]
+    auth: str  # none | iam | jwt: `auth:`, or `none` where unset is allowed (emulated environments)
+    public: bool  # an endpoint anyone on the internet can invoke (auth none, on AWS)
 
     @property
     def prefix(self) -> str:
         return f"agent.{self.name}"
 
 
+def missing_auth(project: Project, env: str, agents: list[str] | None = None) -> list[StrandsDeployError]:
+    """On AWS, every endpoint states its `auth:`: a public endpoint is a decision, not a default.
+    (Emulated environments, `local` or one with an `endpoint:`, serve unset auth openly.)"""
+    if project.is_emulated(env):
+        return []
+    problems = []
+    for name, agent in sorted(project.agents.items()):
+        if (agents is None or name in agents) and agent.expose != "none" and agent.auth is None:
+            where = project.agent_marks.get(name) or str(project.agent_files.get(name, project.source))
+            problems.append(
+                StrandsDeployError(
+                    f"agent {name!r} has an endpoint (expose: {agent.expose}) on environment {env!r} "
+                    "without `auth:`: say who may call it",
+                    where,
+                    AUTH_FIX,
+                )
+            )
+    return problems
+
+
 def synth_agent(ctx: SynthContext, name: str, agent: AgentConfig) -> None:
     a = _spec(ctx, name, agent)
     logs = _log_group(ctx, a)
     role_address = _role(ctx, a)
-    statements = [*_base_statements(logs), *_link_statements(ctx, a)]
+    statements = [*_base_statements(ctx, a, logs), *_link_statements(ctx, a)]
     statements += [*_sessions_statements(ctx, a), *_trigger_and_tracing_statements(a)]
     statements.extend(agent.permissions)
     policy = _policy(ctx, a, role_address, statements)
@@ -83,6 +115,7 @@ def synth_agent(ctx: SynthContext, name: str, agent: AgentConfig) -> None:
 def _spec(ctx: SynthContext, name: str, agent: AgentConfig) -> AgentSpec:
     cfg = ctx.project.config
     d = cfg.defaults
+    auth = agent.auth or "none"
     return AgentSpec(
         name=name,
         config=agent,
@@ -92,6 +125,8 @@ def _spec(ctx: SynthContext, name: str, agent: AgentConfig) -> AgentSpec:
         timeout=agent.timeout or d.timeout,
         folder=ctx.project.root / agent.path,
         tags=ctx.tags(agent=name),
+        auth=auth,
+        public=agent.expose != "none" and auth == "none" and not ctx.project.is_emulated(ctx.env),
     )
 
 
@@ -112,14 +147,21 @@ def _log_group(ctx: SynthContext, a: AgentSpec) -> Resource:
 
 
 def _role(ctx: SynthContext, a: AgentSpec) -> str:
-    """The address of the agent's execution role: its own, or the project's shared one."""
-    if a.config.role != "own":
-        return ctx.shared_role()
+    """The address of the agent's execution role: its own (the default), or the project's shared
+    one (``role: shared``: every agent on it can use every link of the others). Roles depend on
+    nothing, so the engine creates all of them at once."""
+    policy_name = _policy_name(ctx, a)
+    if a.config.role == "shared":
+        shared = ctx.shared_role()
+        # the shared role declares every inline policy put on it: any other is drift
+        ctx.graph.resources[shared].props["inline_policies"].append(policy_name)
+        return shared
     props = build(
         RoleProps,
         name=physical_name(ctx.project.config.project, ctx.env, a.name, "role"),
         trust_service="lambda.amazonaws.com",
         managed_policies=[],
+        inline_policies=[policy_name],
         description=f"strands-deploy execution role of agent {a.name}",
         tags=a.tags,
     )
@@ -129,8 +171,8 @@ def _role(ctx: SynthContext, a: AgentSpec) -> str:
 # --- policy statements ----------------------------------------------------------------------------
 
 
-def _base_statements(logs: Resource) -> list[dict[str, Any]]:
-    """Writing its own logs and invoking Bedrock models: what every agent needs."""
+def _base_statements(ctx: SynthContext, a: AgentSpec, logs: Resource) -> list[dict[str, Any]]:
+    """Writing its own logs and invoking its own models: what every agent needs."""
     return [
         {
             "Sid": "Logs",
@@ -138,24 +180,30 @@ def _base_statements(logs: Resource) -> list[dict[str, Any]]:
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": [Ref(logs.address, "arn"), Join((Ref(logs.address, "arn"), ":*"))],
         },
-        {"Sid": "Models", "Effect": "Allow", "Action": BEDROCK_ACTIONS, "Resource": BEDROCK_ARNS},
+        models_statement(a.config.models, ctx.region, ctx.account),
     ]
 
 
 def _known_links(ctx: SynthContext, a: AgentSpec) -> list[tuple[str, str, dict[str, str]]]:
     """(link name, resource type, outputs known from the deterministic name) of each link."""
     cfg = ctx.project.config
-    region = ctx.project.region(ctx.env)
+    region = ctx.region
     out: list[tuple[str, str, dict[str, str]]] = []
     for link in a.config.link:
         rtype = cfg.resources[link].type
         name = ctx.graph.resources[resource_address(link, rtype)].props["name"]
-        out.append((link, rtype, known_outputs(rtype, name, region, ctx.account)))
+        out.append((str(link), rtype, known_outputs(rtype, name, region, ctx.account)))
     return out
 
 
 def _link_statements(ctx: SynthContext, a: AgentSpec) -> list[dict[str, Any]]:
-    return [link_statement(link, rtype, known) for link, rtype, known in _known_links(ctx, a)]
+    """Each link's statements, at its access level (`read`, `write`, `readwrite`)."""
+    access = {str(link): link.access for link in a.config.link}
+    return [
+        statement
+        for link, rtype, known in _known_links(ctx, a)
+        for statement in link_statements(link, rtype, known, access[link])
+    ]
 
 
 def _sessions_statements(ctx: SynthContext, a: AgentSpec) -> list[dict[str, Any]]:
@@ -197,11 +245,15 @@ def _trigger_and_tracing_statements(a: AgentSpec) -> list[dict[str, Any]]:
     return out
 
 
+def _policy_name(ctx: SynthContext, a: AgentSpec) -> str:
+    return physical_name(ctx.project.config.project, ctx.env, a.name, "policy")
+
+
 def _policy(ctx: SynthContext, a: AgentSpec, role_address: str, statements: list[dict[str, Any]]) -> Resource:
     props = build(
         RolePolicyProps,
         role_name=Ref(role_address, "name"),
-        policy_name=physical_name(ctx.project.config.project, ctx.env, a.name, "policy"),
+        policy_name=_policy_name(ctx, a),
         document={"Version": "2012-10-17", "Statement": statements},
     )
     return _add(ctx, a, "policy", "aws.iam.role_policy", props)
@@ -232,6 +284,8 @@ def _environment(ctx: SynthContext, a: AgentSpec) -> dict[str, Any]:
         **a.config.environment,
         "STRANDS_ENTRY": a.config.entry,
         "STRANDS_AGENT_NAME": a.name,
+        # the first declared model (the one the policy was written for), for the runtime
+        "STRANDS_MODEL_ID": (a.config.models or [DEFAULT_MODEL_ID])[0],
     }
     for link, rtype, known in _known_links(ctx, a):
         env.update(link_env(link, rtype, known))
@@ -263,7 +317,7 @@ def _function(
         environment=environment,
         layers=layers,
         code={"path": agent.path, "hash": code_hash(a.folder), "entry": agent.entry},
-        reserved_concurrency=agent.reserved_concurrency,
+        reserved_concurrency=_reserved_concurrency(ctx, a),
         tracing="Active" if agent.tracing else "PassThrough",
         dead_letter_arn=None,
         logging_group=Ref(logs.address, "name"),
@@ -271,6 +325,14 @@ def _function(
         tags=a.tags,
     )
     return _add(ctx, a, "function", "aws.lambda.function", props, depends_on={policy.address})
+
+
+def _reserved_concurrency(ctx: SynthContext, a: AgentSpec) -> int | None:
+    """The agent's own setting; a public endpoint on AWS is capped (``defaults.public_concurrency``)
+    when it sets none, so that anyone calling it cannot spend without bound."""
+    if a.config.reserved_concurrency is not None or not a.public:
+        return a.config.reserved_concurrency
+    return ctx.project.config.defaults.public_concurrency
 
 
 def _alias(ctx: SynthContext, a: AgentSpec, function: Resource) -> Resource:
@@ -289,25 +351,49 @@ def _alias(ctx: SynthContext, a: AgentSpec, function: Resource) -> Resource:
 
 
 def _endpoint(ctx: SynthContext, a: AgentSpec, function: Resource, alias: Resource) -> None:
-    """A function URL on the alias (``expose: url``) or a route of the shared HTTP API (``http``)."""
+    """A function URL on the alias (``expose: url``) or a route of the shared HTTP API (``http``),
+    with the agent's `auth` (validation refused the combinations an exposure cannot honour)."""
     agent = a.config
+    if agent.expose != "none" and a.public:
+        ctx.graph.warnings.append(
+            StrandsDeployError(
+                f"anyone can invoke agent {a.name!r} and spend your model budget (auth: none on "
+                f"{ctx.env!r}); reserved concurrency {_reserved_concurrency(ctx, a)} caps it",
+                ctx.project.agent_marks.get(a.name) or a.prefix,
+                "use `auth: iam` or `auth: jwt` unless the agent is meant to be public",
+            )
+        )
     if agent.expose == "url":
         props = build(
             FunctionUrlProps,
             function_name=Ref(function.address, "name"),
             qualifier="live",
-            auth=agent.auth,
+            auth=URL_AUTH[a.auth],
             cors=agent.cors.model_dump() if agent.cors else None,
         )
         _add(ctx, a, "url", "aws.lambda.url", props, depends_on={alias.address})
     elif agent.expose == "http":
+        api = ctx.http_api()
+        extra: dict[str, Any] = {}
+        if a.auth == "jwt" and agent.jwt is not None:
+            authorizer = build(
+                JwtAuthorizerProps,
+                api_id=Ref(api, "api_id"),
+                name=physical_name(ctx.project.config.project, ctx.env, f"{a.name}-jwt", "authorizer"),
+                issuer=agent.jwt.issuer,
+                audience=list(agent.jwt.audience),
+            )
+            address = _add(ctx, a, "authorizer", "aws.apigw.jwt_authorizer", authorizer).address
+            extra["authorizer_id"] = Ref(address, "authorizer_id")
         props = build(
             LambdaRouteProps,
-            api_id=Ref(ctx.http_api(), "api_id"),
+            api_id=Ref(api, "api_id"),
             route_key=f"POST /agents/{a.name}",
             function_arn=Ref(alias.address, "arn"),
             function_name=Ref(function.address, "name"),
             qualifier="live",
+            authorization=ROUTE_AUTH[a.auth],
+            **extra,
         )
         _add(ctx, a, "route", "aws.apigw.lambda_route", props)
 
@@ -328,9 +414,9 @@ def _trigger(ctx: SynthContext, a: AgentSpec, alias: Resource) -> None:
 
 def _alarms(ctx: SynthContext, a: AgentSpec) -> None:
     """Errors, throttles and near-timeout duration alarms on the function (unless ``alarms: false``)."""
-    d = ctx.project.config.defaults
-    if not (a.config.alarms if a.config.alarms is not None else d.alarms):
+    if not alarms_enabled(ctx, a.config):
         return
+    actions = alarm_actions(ctx, a.config)
     thresholds = {"errors": 1, "throttles": 1, "duration": int(a.timeout * 1000 * 0.9)}
     for key, (metric, stat, comparison) in ALARMS.items():
         props = build(
@@ -345,6 +431,8 @@ def _alarms(ctx: SynthContext, a: AgentSpec) -> None:
             threshold=thresholds[key],
             comparison=comparison,
             treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
             tags=a.tags,
         )
         # no dependency on the function: an alarm needs only its name, and PutMetricAlarm's

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from strands_deploy.config.loader import Project
+from strands_deploy.config.schema import SESSIONS_TTL_DAYS
 from strands_deploy.providers.bucket import BucketProps
 from strands_deploy.providers.http_api import HttpApiProps
 from strands_deploy.providers.iam_role import RoleProps
@@ -38,6 +39,16 @@ class SynthContext:
             tags["strands:agent"] = agent
         return tags
 
+    @property
+    def region(self) -> str:
+        env = self.project.config.environments.get(self.env)
+        return (env.region if env else None) or self.project.config.region
+
+    @property
+    def emulated(self) -> bool:
+        """``local`` or an environment with an ``endpoint:`` (see :meth:`Project.is_emulated`)."""
+        return self.project.is_emulated(self.env)
+
     def shared_role(self) -> str:
         address = "shared.execution-role"
         if address not in self.graph:
@@ -50,6 +61,7 @@ class SynthContext:
                         name=physical_name(self.project.name, self.env, "execution", "role"),
                         trust_service="lambda.amazonaws.com",
                         managed_policies=[],
+                        inline_policies=[],  # each agent on it adds its policy's name
                         description=f"strands-deploy execution role of {self.project.name} ({self.env})",
                         tags=self.tags(),
                     ),
@@ -69,11 +81,20 @@ class SynthContext:
                         name=physical_name(self.project.name, self.env, f"sessions-{self.account}", "bucket"),
                         versioning=False,
                         retain=False,
+                        expire_days=self.sessions_ttl_days(),
                         tags=self.tags(),
                     ),
                 )
             )
         return address
+
+    def sessions_ttl_days(self) -> int:
+        """Days a conversation is kept: the longest ``sessions.ttl_days`` of the project's agents.
+        The bucket is shared (one prefix per agent) and its lifecycle rule covers it all, so the
+        agent that keeps conversations longest decides; every agent counts, not only those being
+        synthesised, so that deploying one agent never shortens another's."""
+        days = [a.sessions.ttl_days for a in self.project.agents.values() if a.sessions is not None]
+        return max(days, default=SESSIONS_TTL_DAYS)
 
     def http_api(self) -> str:
         address = "shared.http-api"

@@ -131,6 +131,8 @@ def to_jsonable(value: Any) -> Any:
 @dataclass
 class Graph:
     resources: dict[str, Resource] = field(default_factory=dict)
+    # valid but risky (a public endpoint, a shared role): front ends print them, nothing fails
+    warnings: list[StrandsDeployError] = field(default_factory=list)
 
     def add(self, resource: Resource) -> Resource:
         if resource.address in self.resources:

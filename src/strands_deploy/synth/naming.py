@@ -16,6 +16,7 @@ LIMITS = {
     "topic": 256,
     "alarm": 255,
     "api": 128,
+    "authorizer": 128,
     "secret": 256,
     "parameter": 1011,
 }

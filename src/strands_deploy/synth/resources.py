@@ -42,6 +42,9 @@ def synth_resource(ctx: SynthContext, name: str, res: ResourceConfig) -> None:
             range_key=res.sort_key,
             range_key_type=res.sort_key_type if res.sort_key else None,
             pitr=True,
+            # destroy refuses a table holding items unless told; on AWS, DynamoDB refuses too
+            retain=res.retain,
+            deletion_protection=not ctx.emulated,
             tags=tags,
         )
         ctx.graph.add(Resource(address, "aws.dynamodb.table", props))

@@ -54,16 +54,18 @@ def test_plan_and_deploy_after_deploy_make_no_write_call(
 
 
 def test_thirty_percent_throttling_loses_nothing(tmp_path: Path, proxy: AwsProxy, cli_factory: Any) -> None:
-    root = project(tmp_path / "p", proxy.endpoint, agents=5, tables=9)  # 5 x 8 + role + 9 tables = 50
+    root = project(
+        tmp_path / "p", proxy.endpoint, agents=5, tables=9
+    )  # 5 x 9 (each agent its own role) + 9 tables = 54
     proxy.configure(throttle_rate=0.3)
     deployed = cli_factory(root)("deploy", "--json")
     assert deployed.returncode == 0, deployed.stderr + deployed.stdout
     result = json.loads(deployed.stdout)["result"]
-    assert result["ok"] and not result["failed"] and len(result["applied"]) == 50
+    assert result["ok"] and not result["failed"] and len(result["applied"]) == 54
     assert sum(proxy.stats()["injected"].values()) > 30  # throttling really happened
     proxy.configure(throttle_rate=0.0)
     state = json.loads((root / ".strands/state/local.json").read_text())
-    assert len(state["resources"]) == 50 and state["pending"] == []
+    assert len(state["resources"]) == 54 and state["pending"] == []
     assert cli_factory(root)("plan", "--detailed-exitcode").returncode == 0  # every resource correct
 
 
