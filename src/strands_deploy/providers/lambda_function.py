@@ -12,9 +12,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
-from strands_deploy.aws.errors import call, call_or_none
+from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.aws.waiters import (
     retry_while,
     role_not_ready,
@@ -22,7 +23,7 @@ from strands_deploy.aws.waiters import (
     update_in_progress,
     wait_function_ready,
 )
-from strands_deploy.providers._common import owned, require, tag_changes
+from strands_deploy.providers._common import owned, paginate, require, tag_changes
 from strands_deploy.providers.base import (
     Created,
     Outputs,
@@ -57,6 +58,15 @@ class FunctionProps(PropsModel):
     logging_group: str | None = None  # None: Lambda's default /aws/lambda/<name>
     description: str = ""
     tags: dict[str, str] = {}
+    # Only the access the configuration declares: resource-policy statements strands-deploy did not
+    # add (on the function or its `live` alias) and event source mappings not on the `live` alias
+    # are drift that widens access; deploy removes them.
+    exclusive_access: bool = True
+
+
+# strands-deploy's own resource-policy statements (URL, HTTP API route, SNS) all start with this
+OWN_SID_PREFIX = "strands-"
+LIVE = "live"
 
 
 # property → UpdateFunctionConfiguration parameter
@@ -158,11 +168,20 @@ class FunctionProvider(Provider):
                 FunctionName=name,
                 ReservedConcurrentExecutions=p.reserved_concurrency,
             )
-        return Created(name, require(self.read(ctx, address, name, props), address, f"function {name}"))
+        return Created(
+            name, require(self._describe(ctx, address, name, access=False), address, f"function {name}")
+        )
 
     # --- read ---------------------------------------------------------------------------------
 
     def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
+        return self._describe(ctx, address, physical_id, access=True)
+
+    def _describe(
+        self, ctx: ProviderContext, address: str, physical_id: str, *, access: bool
+    ) -> Outputs | None:
+        """The function as AWS has it. ``access``: also list grants made outside the tool (three
+        more reads: a refresh does it, read-backs after our own calls do not)."""
         resp = call_or_none(address, ctx.client("lambda"), "get_function", FunctionName=physical_id)
         if resp is None:
             return None
@@ -188,6 +207,10 @@ class FunctionProvider(Provider):
         revision = stable_hash({"code": conf.get("CodeSha256"), **observed}, 16)
         observed["reserved_concurrency"] = (resp.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
         observed["tags"] = {k: v for k, v in (resp.get("Tags") or {}).items() if not k.startswith("aws:")}
+        if access:
+            foreign = self._foreign_access(ctx, address, conf["FunctionName"], conf["FunctionArn"])
+            observed["exclusive_access"] = not foreign
+            observed["foreign_access"] = [label for label, _ in foreign]
         return {
             "arn": conf["FunctionArn"],
             "name": conf["FunctionName"],
@@ -195,6 +218,43 @@ class FunctionProvider(Provider):
             "code_sha256": conf.get("CodeSha256"),
             "observed": observed,
         }
+
+    def _foreign_access(
+        self, ctx: ProviderContext, address: str, name: str, arn: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(label, how to remove it) of each grant strands-deploy did not make: statements on the
+        function's or the `live` alias's resource policy without our Sid prefix, and event source
+        mappings on anything but the `live` alias (ours always target the alias)."""
+        lam = ctx.client("lambda")
+        out: list[tuple[str, dict[str, Any]]] = []
+        for qualifier in (None, LIVE):
+            kwargs: dict[str, Any] = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
+            policy = call_or_none(address, lam, "get_policy", **kwargs)
+            statements = json.loads(policy["Policy"]).get("Statement", []) if policy else []
+            for st in statements:
+                sid = str(st.get("Sid", ""))
+                if not sid.startswith(OWN_SID_PREFIX):
+                    where = qualifier or "$LATEST"
+                    out.append(
+                        (
+                            f"permission {sid!r} on {where}",
+                            {"remove_permission": {**kwargs, "StatementId": sid}},
+                        )
+                    )
+        alias_arn = f"{arn}:{LIVE}"
+        for page in paginate(address, lam, "list_event_source_mappings", missing_ok=True, FunctionName=name):
+            for mapping in page.get("EventSourceMappings", []):
+                if mapping.get("FunctionArn") != alias_arn:
+                    label = f"event source mapping {mapping['UUID']} from {mapping.get('EventSourceArn')}"
+                    out.append((label, {"delete_event_source_mapping": {"UUID": mapping["UUID"]}}))
+        return out
+
+    def _remove_foreign_access(self, ctx: ProviderContext, address: str, name: str, arn: str) -> None:
+        lam = ctx.client("lambda")
+        for label, removal in self._foreign_access(ctx, address, name, arn):
+            ctx.progress(address, f"removing {label} (not in the configuration)")
+            for method, kwargs in removal.items():
+                ignore_not_found(address, lam, method, **kwargs)
 
     # --- update -------------------------------------------------------------------------------
 
@@ -252,6 +312,9 @@ class FunctionProvider(Provider):
             )
             wait_function_ready(ctx, address, name)
 
+        if after.exclusive_access and not before.exclusive_access:  # drift: access granted by hand
+            live = require(self._describe(ctx, address, name, access=False), address, f"function {name}")
+            self._remove_foreign_access(ctx, address, name, str(live["arn"]))
         if before.reserved_concurrency != after.reserved_concurrency:
             if after.reserved_concurrency is None:
                 call(address, lam, "delete_function_concurrency", FunctionName=name)
@@ -273,7 +336,7 @@ class FunctionProvider(Provider):
                 call(address, lam, "tag_resource", Resource=arn, Tags=to_set)
             if to_remove:
                 call(address, lam, "untag_resource", Resource=arn, TagKeys=to_remove)
-        return require(self.read(ctx, address, name, new), address, f"function {name}")
+        return require(self._describe(ctx, address, name, access=False), address, f"function {name}")
 
     # --- delete / find / drift ----------------------------------------------------------------
 
@@ -293,7 +356,7 @@ class FunctionProvider(Provider):
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
         p = FunctionProps.parse(props, address)
         name = p.name
-        outputs = self.read(ctx, address, name, props)
+        outputs = self._describe(ctx, address, name, access=False)
         if outputs is None or not owned(ctx, p.tags, outputs["observed"]["tags"]):
             return None
         wait_function_ready(ctx, address, name)
@@ -307,7 +370,9 @@ class FunctionProvider(Provider):
                 FunctionName=name,
                 ReservedConcurrentExecutions=want,
             )
-        return Created(name, require(self.read(ctx, address, name, props), address, f"function {name}"))
+        return Created(
+            name, require(self._describe(ctx, address, name, access=False), address, f"function {name}")
+        )
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
         p = FunctionProps.parse_recorded(props)
@@ -318,4 +383,5 @@ class FunctionProvider(Provider):
         want["tracing"] = p.tracing or "PassThrough"
         want["description"] = p.description
         want["tags"] = dict(p.tags)
+        want["exclusive_access"] = p.exclusive_access
         return super().drift(want, live)

@@ -323,6 +323,7 @@ def _function(
         logging_group=Ref(logs.address, "name"),
         description=agent.description or f"strands agent {a.name}",
         tags=a.tags,
+        exclusive_access=True,
     )
     return _add(ctx, a, "function", "aws.lambda.function", props, depends_on={policy.address})
 

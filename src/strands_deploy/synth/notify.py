@@ -157,6 +157,7 @@ def _forwarder(ctx: SynthContext, secret: str) -> str:
         logging_group=Ref(logs.address, "name"),
         description=f"strands-deploy: alarm notifications to the webhook in secret {secret}",
         tags=tags,
+        exclusive_access=True,
     )
     ctx.graph.add(Resource(function, "aws.lambda.function", props, depends_on={policy.address}))
     return function

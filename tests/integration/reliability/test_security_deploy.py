@@ -86,3 +86,40 @@ def test_an_inline_policy_added_by_hand_is_shown_and_removed(project: Path, moto
     outcome = svc.deploy(svc.open_services(project, "local"))
     assert outcome is not None and outcome.result.ok
     assert iam.list_role_policies(RoleName="sec-local-reader")["PolicyNames"] == ["sec-local-reader"]
+
+
+def test_grants_made_by_hand_on_a_function_are_shown_and_removed(project: Path, moto: str) -> None:
+    lam = client("lambda", moto)
+    lam.add_permission(
+        FunctionName="sec-local-reader",
+        StatementId="anyone",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+    )
+    lam.add_permission(
+        FunctionName="sec-local-reader",
+        Qualifier="live",
+        StatementId="other-account",
+        Action="lambda:InvokeFunction",
+        Principal="111122223333",
+    )
+    queue = client("sqs", moto).get_queue_attributes(
+        QueueUrl=client("sqs", moto).get_queue_url(QueueName="sec-local-jobs")["QueueUrl"],
+        AttributeNames=["QueueArn"],
+    )["Attributes"]["QueueArn"]
+    lam.create_event_source_mapping(FunctionName="sec-local-reader", EventSourceArn=queue)
+    plan = svc.make_plan(svc.open_services(project, "local")).plan
+    fn = next(c for c in plan.actionable if c.address == "agent.reader.function")
+    assert fn.reason == "changed outside strands-deploy" and fn.diff["exclusive_access"] == (False, True)
+    outcome = svc.deploy(svc.open_services(project, "local"))
+    assert outcome is not None and outcome.result.ok, outcome.result.to_json()
+    for qualifier in ({}, {"Qualifier": "live"}):
+        try:
+            statements = json.loads(lam.get_policy(FunctionName="sec-local-reader", **qualifier)["Policy"])[
+                "Statement"
+            ]
+        except lam.exceptions.ResourceNotFoundException:
+            statements = []
+        assert all(s["Sid"].startswith("strands-") for s in statements), statements
+    assert lam.list_event_source_mappings(FunctionName="sec-local-reader")["EventSourceMappings"] == []
+    assert not svc.make_plan(svc.open_services(project, "local")).plan.has_changes()
