@@ -19,7 +19,7 @@ from strands_deploy.config.loader import LOCAL_ENV, Project, load_project
 from strands_deploy.config.schema import EnvironmentConfig
 from strands_deploy.engine.events import EventSink, null_sink
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.state.backend import LocalFileBackend, LockInfo, StateBackend
+from strands_deploy.state.backend import LockInfo, StateBackend
 from strands_deploy.state.model import State
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
@@ -39,8 +39,14 @@ class Services:
     concurrency: int = 16
     # The provider lookup; tests pass a wrapper here (fault injection), never a patch.
     providers: Callable[[str], Any] | None = None
+    lock_timeout: float = 0.0  # seconds to wait for a lock held by another command
+    on_lock_wait: Any = None  # called (holder, seconds_left) while waiting: a front end's countdown
+    command_line: str | None = None  # the command as typed, for the audit trail
+    store: Any = None  # the StateStore of the running deploy/destroy
+    notes: list[str] = field(default_factory=list)  # things the front end should mention
     _aws: AwsContext | None = None
     _account: str | None = None
+    _identity: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -93,9 +99,10 @@ class Services:
         if self.is_local:
             self._account = self.env.account or LOCAL_ACCOUNT
             return self._account
-        from strands_deploy.aws.identity import caller_account
+        from strands_deploy.aws.identity import caller_identity
 
-        account = caller_account(self.aws, self.env_name, self.env.profile)
+        account, self._identity = caller_identity(self.aws, self.env_name, self.env.profile)
+        self.backend.identity = self._identity
         if self.env.account and account != self.env.account:
             raise StrandsDeployError(
                 f"the credentials are for account {account}, but environment {self.env_name!r} is account "
@@ -126,13 +133,36 @@ class Services:
                 "create the file or fix `from_file`",
             ) from None
 
+    def identity(self) -> str | None:
+        """Who is calling (the AWS ARN; None on the embedded local cloud): recorded in locks,
+        state versions and the audit trail."""
+        if not self.is_local or self.env.endpoint:
+            self.account()
+        return self._identity
+
     def read_state(self) -> State:
         """The environment's state, checked against this project (an empty one when there is none)."""
         state = self.backend.read()
         if state is None:
+            self._refuse_unmigrated()
             return State(environment=self.env_name)
         self.check_binding(state)
         return state
+
+    def _refuse_unmigrated(self) -> None:
+        """Remote state configured, none there, but a local state file: deploying would start over."""
+        from strands_deploy.stateops.backends import local_state_exists
+
+        if self.env.state.backend == "local":
+            return
+        path = local_state_exists(self.project, self.env_name)
+        if path is not None:
+            raise StrandsDeployError(
+                f"environment {self.env_name!r} is configured for S3 state ({self.backend.location}), "
+                f"which is empty, but its state is still in {path}",
+                f"environments.{self.env_name}.state",
+                f"move it first: `strands-deploy state migrate --env {self.env_name} --to s3`",
+            )
 
     def check_binding(self, state: State) -> None:
         """A state belongs to one project, environment, account and region: refuse any other."""
@@ -173,7 +203,6 @@ class Services:
         missing entry symbols) first; read-only commands skip it so they work on broken code."""
         from strands_deploy.config.loader import _suggest, code_problems
         from strands_deploy.errors import ConfigError
-        from strands_deploy.state.keys import fingerprint_key
         from strands_deploy.synth import synthesize
 
         for a in agents or []:
@@ -193,7 +222,7 @@ class Services:
             target=self.target,
             account=self.account(),
             secret_value=self.secret_value,
-            fingerprint_key=fingerprint_key(self.root, self.env_name),
+            fingerprint_key=self.backend.secrets_key(),
         )
 
     def provider_context(self, *, delete_data: bool = False) -> ProviderContext:
@@ -255,21 +284,71 @@ class Services:
 
     @contextmanager
     def locked(self, command: str, lock: bool = True) -> Iterator[LockInfo | None]:
+        """Hold the state lock (waiting up to ``lock_timeout`` seconds for it); a remote lock is
+        refreshed by a heartbeat while held."""
         if not lock:
             yield None
             return
-        held = self.backend.lock(command)
+        from strands_deploy.stateops.lockwait import Heartbeat, acquire
+
+        if self.env.state.backend != "local":
+            self.identity()  # a remote lock names its holder's AWS identity (local: user@host, pid)
+        held = acquire(self.backend, command, self.lock_timeout, self.on_lock_wait)
         try:
-            yield held
+            with Heartbeat(self.backend, held, self.backend.heartbeat_interval):
+                yield held
         finally:
             self.backend.unlock(held)
 
+    def audit(self, command: str, result: str, *, plan: Plan | None = None, **fields: Any) -> None:
+        """Append an audit record (who, when, command, result, plan digest...) next to the state."""
+        from strands_deploy.stateops.audit import digest, record
 
-def open_services(project_dir: Path, env_name: str = LOCAL_ENV, *, start_local: bool = True) -> Services:
+        if plan is not None:
+            fields.update(plan_digest=digest(plan.to_document()), changes=plan.summary())
+        self.backend.append_audit(
+            record(
+                environment=self.env_name,
+                command=self.command_line or command,
+                who=self.identity(),
+                result=result,
+                **fields,
+            )
+        )
+
+    def audit_quietly(self, command: str, result: str, **fields: Any) -> None:
+        """``audit``, for after the work is done: a failure to record becomes a note for the
+        front end (the work itself happened and its state is saved), never an error over it."""
+        try:
+            self.audit(command, result, **fields)
+        except StrandsDeployError as e:
+            self.notes.append(f"the audit record could not be saved ({e.where}): {e.what}")
+
+    def backend_serial(self) -> int | None:
+        return self.store.state.serial if self.store is not None else None
+
+
+def open_services(
+    project_dir: Path,
+    env_name: str = LOCAL_ENV,
+    *,
+    start_local: bool = True,
+    lock_timeout: float = 0.0,
+    on_lock_wait: Any = None,
+) -> Services:
+    from strands_deploy.stateops.backends import make_backend
+
     project = load_project(project_dir)
     env = project.environment(env_name)
-    backend = LocalFileBackend(project.root / ".strands" / "state", env_name)
-    return Services(project=project, env_name=env_name, env=env, backend=backend, start_local=start_local)
+    return Services(
+        project=project,
+        env_name=env_name,
+        env=env,
+        backend=make_backend(project, env_name),
+        start_local=start_local,
+        lock_timeout=lock_timeout,
+        on_lock_wait=on_lock_wait,
+    )
 
 
 def _targets(agents: list[str] | None, targets: list[str] | None) -> set[str] | None:
@@ -367,39 +446,78 @@ def deploy(
 ) -> DeployOutcome | None:
     """Lock, recover interrupted operations, plan (or take a saved plan), confirm, apply.
     Returns None if not confirmed."""
-    from strands_deploy.engine.apply import ApplyResult
-    from strands_deploy.state.store import StateStore
 
     with services.locked("deploy") as held:
         state = services.read_state()
-        if saved_plan is not None:
-            services.check_saved_plan(saved_plan, state)
-            if state.serial == 0 and saved_plan.lineage:
-                state.lineage = saved_plan.lineage  # a new state continues the plan's lineage
-        services.bind(state)
-        store = StateStore(services.backend, state, lock=held)
-        engine = services.engine(store, sink, cancel)
-        recovered = engine.recover() if state.pending else []
-        if saved_plan is not None:
-            plan = saved_plan
-        else:
-            plan = make_plan(
-                services,
-                agents=agents,
-                targets=targets,
-                refresh=refresh,
-                store=store,
-                discover=not state.resources,
-            ).plan
-        if confirm is not None and plan.has_changes() and not confirm(plan):
-            return None
-        if not plan.has_changes():
-            if recovered:
-                store.flush()
-            return DeployOutcome(plan, ApplyResult(recovered=recovered), recovered, store.writes)
-        result = engine.apply(plan)
-        result.recovered = recovered
-        return DeployOutcome(plan, result, recovered, store.writes)
+        before = state.serial
+        try:
+            outcome = _deploy_locked(
+                services, state, held, agents, targets, refresh, sink, cancel, confirm, saved_plan
+            )
+        except StrandsDeployError as e:
+            services.audit_quietly("deploy", "error", serial_before=before, detail=e.what)
+            raise
+        if outcome is not None:
+            services.audit_quietly(
+                "deploy",
+                _result_word(outcome.plan, outcome.result),
+                plan=outcome.plan,
+                serial_before=before,
+                serial_after=services.backend_serial(),
+            )
+        return outcome
+
+
+def _result_word(plan: Plan, result: ApplyResult) -> str:
+    if result.ok:
+        return "ok" if plan.has_changes() or result.recovered else "no-changes"
+    return "failed"
+
+
+def _deploy_locked(
+    services: Services,
+    state: State,
+    held: LockInfo | None,
+    agents: list[str] | None,
+    targets: list[str] | None,
+    refresh: bool,
+    sink: EventSink,
+    cancel: threading.Event | None,
+    confirm: Any,
+    saved_plan: Plan | None,
+) -> DeployOutcome | None:
+    from strands_deploy.engine.apply import ApplyResult
+    from strands_deploy.state.store import StateStore
+
+    if saved_plan is not None:
+        services.check_saved_plan(saved_plan, state)
+        if state.serial == 0 and saved_plan.lineage:
+            state.lineage = saved_plan.lineage  # a new state continues the plan's lineage
+    services.bind(state)
+    store = StateStore(services.backend, state, lock=held)
+    services.store = store
+    engine = services.engine(store, sink, cancel)
+    recovered = engine.recover() if state.pending else []
+    if saved_plan is not None:
+        plan = saved_plan
+    else:
+        plan = make_plan(
+            services,
+            agents=agents,
+            targets=targets,
+            refresh=refresh,
+            store=store,
+            discover=not state.resources,
+        ).plan
+    if confirm is not None and plan.has_changes() and not confirm(plan):
+        return None
+    if not plan.has_changes():
+        if recovered:
+            store.flush()
+        return DeployOutcome(plan, ApplyResult(recovered=recovered), recovered, store.writes)
+    result = engine.apply(plan)
+    result.recovered = recovered
+    return DeployOutcome(plan, result, recovered, store.writes)
 
 
 def destroy(
@@ -419,21 +537,34 @@ def destroy(
 
     with services.locked("destroy") as held:
         state = services.read_state()
-        if saved_plan is not None:
-            services.check_saved_plan(saved_plan, state)
-        store = StateStore(services.backend, state, lock=held)
-        engine = services.engine(store, sink, cancel, delete_data=delete_data)
-        if state.pending:
-            engine.recover()
-        plan = saved_plan or destroy_plan(state)
-        services.stamp(plan)
-        if not plan.has_changes():
-            return plan, ApplyResult()
-        if not delete_data:
-            _refuse_to_delete_data(services, plan, store.state)
-        if confirm is not None and not confirm(plan):
-            return None
-        return plan, engine.destroy(plan)
+        before = state.serial
+        try:
+            if saved_plan is not None:
+                services.check_saved_plan(saved_plan, state)
+            store = services.store = StateStore(services.backend, state, lock=held)
+            engine = services.engine(store, sink, cancel, delete_data=delete_data)
+            if state.pending:
+                engine.recover()
+            plan = saved_plan or destroy_plan(state)
+            services.stamp(plan)
+            if not plan.has_changes():
+                return plan, ApplyResult()
+            if not delete_data:
+                _refuse_to_delete_data(services, plan, store.state)
+            if confirm is not None and not confirm(plan):
+                return None
+            result = engine.destroy(plan)
+        except StrandsDeployError as e:
+            services.audit_quietly("destroy", "error", serial_before=before, detail=e.what)
+            raise
+        services.audit_quietly(
+            "destroy",
+            _result_word(plan, result),
+            plan=plan,
+            serial_before=before,
+            serial_after=store.state.serial,
+        )
+        return plan, result
 
 
 def _refuse_to_delete_data(services: Services, plan: Plan, state: State) -> None:

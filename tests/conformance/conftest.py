@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import pytest
 
+from strands_deploy.aws.session import AwsContext
 from strands_deploy.state.backend import LocalFileBackend, StateBackend
 
 
@@ -78,12 +79,72 @@ class LocalHarness:
         return sorted(p.name for p in self.root.iterdir() if p.name.endswith(".tmp"))
 
 
-HARNESSES: dict[str, Callable[[Path], BackendHarness]] = {
-    "local": LocalHarness,
-    # "s3": S3Harness,  (the S3 backend joins here, against the moto server)
+BUCKET = "acme-state"
+
+
+class S3Harness:
+    """The S3 backend on a real moto server over HTTP, through the real boto3 adapters.
+
+    ``failing_writes`` answers every PutObject with S3's own 403 AccessDenied (a botocore
+    ``before-send`` hook stands in for a bucket policy, which moto does not enforce): the failure
+    travels the same path as one from AWS, through the adapter's error conversion.
+    """
+
+    def __init__(self, aws: AwsContext, heartbeat_interval: float = 30.0) -> None:
+        self.aws = aws
+        self.s3 = aws.client("s3")
+        self.heartbeat_interval = heartbeat_interval
+        self.s3.create_bucket(Bucket=BUCKET)
+        self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+
+    def key(self, env: str) -> str:
+        return f"acme/{env}.json"
+
+    def backend(self, env: str = "dev") -> StateBackend:
+        from strands_deploy.aws.object_store import S3ObjectStore
+        from strands_deploy.state.s3 import S3Backend
+
+        store = S3ObjectStore(self.s3, BUCKET)
+        return S3Backend(store, self.key(env), env, heartbeat_interval=self.heartbeat_interval)
+
+    def write_lock_record(self, env: str, record: dict[str, Any]) -> None:
+        self.write_lock_bytes(env, json.dumps(record).encode())
+
+    def write_lock_bytes(self, env: str, data: bytes) -> None:
+        self.s3.put_object(Bucket=BUCKET, Key=f"{self.key(env)}.lock", Body=data)
+
+    @contextlib.contextmanager
+    def failing_writes(self) -> Iterator[None]:
+        from botocore.awsrequest import AWSResponse
+
+        class Raw:
+            def stream(self, *args: Any, **kwargs: Any) -> Iterator[bytes]:
+                yield (
+                    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+                    b"<Message>Access Denied</Message></Error>"
+                )
+
+        def deny(request: Any, **kwargs: Any) -> AWSResponse:
+            return AWSResponse(request.url, 403, {}, Raw())
+
+        events = self.s3.meta.events
+        events.register("before-send.s3.PutObject", deny, unique_id="conformance-deny")
+        try:
+            yield
+        finally:
+            events.unregister("before-send.s3.PutObject", unique_id="conformance-deny")
+
+    def leftovers(self, env: str) -> list[str]:
+        uploads = self.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+        return sorted(u["Key"] for u in uploads)
+
+
+HARNESSES: dict[str, Callable[[pytest.FixtureRequest, Path], BackendHarness]] = {
+    "local": lambda request, tmp: LocalHarness(tmp / "state"),
+    "s3": lambda request, tmp: S3Harness(request.getfixturevalue("aws")),
 }
 
 
 @pytest.fixture(params=sorted(HARNESSES))
 def backend_factory(request: pytest.FixtureRequest, tmp_path: Path) -> BackendHarness:
-    return HARNESSES[request.param](tmp_path / "state")
+    return HARNESSES[request.param](request, tmp_path)

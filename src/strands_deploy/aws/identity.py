@@ -8,11 +8,17 @@ from strands_deploy.errors import StrandsDeployError
 
 def caller_account(aws: AwsContext, env_name: str, profile: str | None) -> str:
     """The account id of the credentials (one STS call); errors say how to fix the credentials."""
+    return caller_identity(aws, env_name, profile)[0]
+
+
+def caller_identity(aws: AwsContext, env_name: str, profile: str | None) -> tuple[str, str]:
+    """(account id, caller ARN) of the credentials (one STS call); errors say how to fix them."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     where = f"environments.{env_name}"
     try:
-        return aws.account_id()
+        ident = aws.client("sts").get_caller_identity()
+        return str(ident["Account"]), str(ident["Arn"])
     except NoCredentialsError:
         raise StrandsDeployError(
             f"no AWS credentials found for environment {env_name!r}",

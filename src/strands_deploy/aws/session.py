@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
@@ -41,6 +42,8 @@ class ClientFactory(Protocol):
     def __call__(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
     @overload
     def __call__(self, service: Literal["iam"]) -> IAMClient: ...
+    @overload
+    def __call__(self, service: Literal["kms"]) -> KMSClient: ...
     @overload
     def __call__(self, service: Literal["lambda"]) -> LambdaClient: ...
     @overload

@@ -137,3 +137,74 @@ def selection_options(func: F) -> F:
 
 def refresh_option(help: str) -> Callable[[F], F]:
     return bool_option("--refresh", True, help + " Use --refresh=false to skip.")
+
+
+def parse_duration(text: str) -> float:
+    """``5m``, ``30s``, ``1h``, ``90`` (seconds) → seconds."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text or "")
+    if not m:
+        raise click.BadParameter(f"{text!r} is not a duration: use e.g. 30s, 5m or 1h")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+class _Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        return value if isinstance(value, float) else parse_duration(str(value))
+
+
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    "lock_timeout",
+    type=_Duration(),
+    default="0",
+    help="Wait this long (e.g. 5m) for a state lock held by another command, with a countdown.",
+)
+
+
+def lock_waiter() -> Callable[[Any, float], None]:
+    """A countdown on stderr while waiting for the lock: one live line on a terminal, a line
+    every 10 s otherwise (CI logs)."""
+    import time
+
+    last = [0.0]
+    tty = sys.stderr.isatty()
+
+    def on_wait(holder: Any, left: float) -> None:
+        if left <= 0:
+            if tty:
+                sys.stderr.write("\r\x1b[2K")
+            return
+        who = holder.describe() if holder is not None else "another command"
+        mins, secs = divmod(int(left), 60)
+        text = f"Waiting for the state lock held by {who} — {mins}:{secs:02d} left"
+        if tty:
+            sys.stderr.write("\r\x1b[2K" + text)
+            sys.stderr.flush()
+        elif time.monotonic() - last[0] >= 10:
+            last[0] = time.monotonic()
+            print(text, file=sys.stderr, flush=True)
+
+    return on_wait
+
+
+def open_for_change(ctx: click.Context, env_name: str, lock_timeout: float = 0.0, **kwargs: Any) -> Any:
+    """Services for a command that takes the state lock: waits with a countdown, and records the
+    command line in the audit trail."""
+    import shlex
+
+    from strands_deploy.services import open_services
+
+    services = open_services(
+        project_dir(ctx), env_name, lock_timeout=lock_timeout, on_lock_wait=lock_waiter(), **kwargs
+    )
+    services.command_line = "strands-deploy " + shlex.join(sys.argv[1:])
+    return services
+
+
+def print_notes(notes: list[str]) -> None:
+    for note in notes:
+        err_console().print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)

@@ -7,8 +7,10 @@ import click
 
 from strands_deploy.cli.common import (
     env_option,
+    lock_timeout_option,
+    open_for_change,
     print_json,
-    project_dir,
+    print_notes,
     refresh_option,
     selection_options,
 )
@@ -16,6 +18,7 @@ from strands_deploy.cli.common import (
 
 @click.command("deploy")
 @env_option
+@lock_timeout_option
 @selection_options
 @click.option(
     "--plan",
@@ -31,6 +34,7 @@ from strands_deploy.cli.common import (
 def command(
     ctx: click.Context,
     env_name: str,
+    lock_timeout: float,
     agents: tuple[str, ...],
     targets: tuple[str, ...],
     plan_file: str | None,
@@ -55,7 +59,7 @@ def command(
         saved = load_plan(Path(plan_file))
         if ctx.get_parameter_source("env_name") == click.core.ParameterSource.DEFAULT:
             env_name = saved.environment
-    services = svc.open_services(project_dir(ctx), env_name)
+    services = open_for_change(ctx, env_name, lock_timeout)
     services.concurrency = max(1, concurrency)
     started = time.monotonic()
 
@@ -83,6 +87,7 @@ def command(
         click.echo("Deploy cancelled; nothing changed.", err=True)
         sys.exit(1)
     result = outcome.result
+    print_notes(services.notes)
     if not as_json and not (services.env.protect and not yes):  # a protected deploy showed its plan
         render_warnings(outcome.plan)
     if as_json:

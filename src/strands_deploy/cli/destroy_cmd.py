@@ -5,11 +5,18 @@ import time
 
 import click
 
-from strands_deploy.cli.common import env_option, print_json, project_dir
+from strands_deploy.cli.common import (
+    env_option,
+    lock_timeout_option,
+    open_for_change,
+    print_json,
+    print_notes,
+)
 
 
 @click.command("destroy")
 @env_option
+@lock_timeout_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option(
     "--plan",
@@ -25,7 +32,13 @@ from strands_deploy.cli.common import env_option, print_json, project_dir
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of live progress.")
 @click.pass_context
 def command(
-    ctx: click.Context, env_name: str, yes: bool, plan_file: str | None, delete_data: bool, as_json: bool
+    ctx: click.Context,
+    env_name: str,
+    lock_timeout: float,
+    yes: bool,
+    plan_file: str | None,
+    delete_data: bool,
+    as_json: bool,
 ) -> None:
     """Delete every resource of the environment, in reverse dependency order.
 
@@ -48,7 +61,7 @@ def command(
             raise click.UsageError(f"{plan_file} is not a destroy plan: run it with `deploy --plan`")
         if ctx.get_parameter_source("env_name") == click.core.ParameterSource.DEFAULT:
             env_name = saved.environment
-    services = svc.open_services(project_dir(ctx), env_name)
+    services = open_for_change(ctx, env_name, lock_timeout)
     started = time.monotonic()
 
     def confirm(plan: object) -> bool:
@@ -75,6 +88,7 @@ def command(
         click.echo("Destroy cancelled; nothing changed.", err=True)
         sys.exit(1)
     plan, result = outcome
+    print_notes(services.notes)
     if as_json:
         print_json({"plan": plan.to_json(), "result": result.to_json()})
     elif not plan.has_changes():

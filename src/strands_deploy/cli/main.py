@@ -30,7 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("strands_deploy.cli.logs_cmd", "Read an agent's logs."),
     "dev": ("strands_deploy.cli.dev_cmd", "Run agents locally with hot reload."),
     "local": ("strands_deploy.cli.local_cmd", "Start, stop or reset the embedded local cloud."),
-    "state": ("strands_deploy.cli.state_cmd", "Inspect and repair the state (unlock)."),
+    "history": ("strands_deploy.cli.history_cmd", "Who deployed what, when: the audit trail."),
+    "state": ("strands_deploy.cli.state_cmd", "State: show, history, rollback, pull/push, migrate, unlock."),
 }
 
 

@@ -7,8 +7,9 @@ import click
 from strands_deploy.cli.common import (
     bool_option,
     env_option,
+    lock_timeout_option,
+    open_for_change,
     print_json,
-    project_dir,
     refresh_option,
     selection_options,
 )
@@ -16,6 +17,7 @@ from strands_deploy.cli.common import (
 
 @click.command("plan")
 @env_option
+@lock_timeout_option
 @selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when no changes, 2 when changes, 1 on error.")
@@ -32,6 +34,7 @@ from strands_deploy.cli.common import (
 def command(
     ctx: click.Context,
     env_name: str,
+    lock_timeout: float,
     agents: tuple[str, ...],
     targets: tuple[str, ...],
     as_json: bool,
@@ -47,7 +50,7 @@ def command(
     from strands_deploy import services as svc
     from strands_deploy.cli.render import render_plan
 
-    services = svc.open_services(project_dir(ctx), env_name)
+    services = open_for_change(ctx, env_name, lock_timeout)
     pending = 0
     with services.locked("plan", lock):
         if destroy:

@@ -1,52 +1,179 @@
+"""`strands-deploy state ...`: inspect, edit and repair an environment's state (docs/state.md).
+
+This module holds the group and the commands that read or edit the current state; history,
+rollback, migration and bootstrap are in ``state_history_cmd``.
+"""
+
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from strands_deploy.cli.common import console, env_option, print_json, project_dir
+from strands_deploy.cli.common import (
+    console,
+    env_option,
+    lock_timeout_option,
+    open_for_change,
+    print_json,
+    print_notes,
+    project_dir,
+)
+
+if TYPE_CHECKING:
+    from strands_deploy.services import Services
 
 
 @click.group("state")
 def command() -> None:
-    """Inspect and repair the state."""
+    """Inspect, edit and move the state: show, list, history, rollback, pull, push, rm, mv,
+    migrate, bootstrap, unlock."""
+
+
+def _services(ctx: click.Context, env_name: str) -> Services:
+    from strands_deploy.services import open_services
+
+    return open_services(project_dir(ctx), env_name, start_local=False)
 
 
 @command.command("show")
 @env_option
+@click.option("--serial", type=int, help="Show this earlier version (see `state history`).")
 @click.pass_context
-def show(ctx: click.Context, env_name: str) -> None:
+def show(ctx: click.Context, env_name: str, serial: int | None) -> None:
     """Print the state document (no secret is ever in it)."""
-    from strands_deploy.services import open_services
+    from strands_deploy import state_services as ss
 
-    services = open_services(project_dir(ctx), env_name, start_local=False)
-    print_json(services.read_state().to_dict())
+    print_json(ss.show(_services(ctx, env_name), serial).to_dict())
+
+
+@command.command("list")
+@env_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def list_(ctx: click.Context, env_name: str, as_json: bool) -> None:
+    """List the addresses in the state, with type and physical id."""
+    from strands_deploy import state_services as ss
+
+    state = ss.show(_services(ctx, env_name))
+    rows = [(a, r.type, r.physical_id) for a, r in sorted(state.resources.items())]
+    if as_json:
+        print_json([{"address": a, "type": t, "physical_id": p} for a, t, p in rows])
+        return
+    for a, t, p in rows:
+        console().print(f"{a}  [dim]{t}[/dim]  {p}", soft_wrap=True)
+    if not rows:
+        click.echo(f"The state of environment {env_name} records no resources.", err=True)
+
+
+@command.command("rm")
+@env_option
+@lock_timeout_option
+@click.argument("addresses", nargs=-1, required=True)
+@click.pass_context
+def rm(ctx: click.Context, env_name: str, lock_timeout: float, addresses: tuple[str, ...]) -> None:
+    """Forget resources without deleting them (they keep running in AWS, unmanaged)."""
+    from strands_deploy import state_services as ss
+
+    services = open_for_change(ctx, env_name, lock_timeout, start_local=False)
+    removed = ss.remove(services, list(addresses))
+    print_notes(services.notes)
+    console().print(
+        f"Removed {len(removed)} address(es) from the state of [bold]{env_name}[/bold]; the resources "
+        "were not deleted. Deploying again adopts them back (they carry this project's tags)."
+    )
+
+
+@command.command("mv")
+@env_option
+@lock_timeout_option
+@click.argument("old")
+@click.argument("new")
+@click.pass_context
+def mv(ctx: click.Context, env_name: str, lock_timeout: float, old: str, new: str) -> None:
+    """Rename an address in the state without recreating the resource."""
+    from strands_deploy import state_services as ss
+
+    services = open_for_change(ctx, env_name, lock_timeout, start_local=False)
+    ss.move(services, old, new)
+    print_notes(services.notes)
+    console().print(f"Moved [bold]{old}[/bold] to [bold]{new}[/bold].")
+
+
+@command.command("pull")
+@env_option
+@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.pass_context
+def pull(ctx: click.Context, env_name: str, out: str | None) -> None:
+    """Print (or save) the current state document, decrypted."""
+    import json
+
+    from strands_deploy import state_services as ss
+
+    doc = ss.pull(_services(ctx, env_name))
+    text = json.dumps(doc, indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from strands_deploy.state.backend import atomic_write
+
+    try:
+        atomic_write(Path(out), text.encode())
+    except OSError as e:
+        from strands_deploy.errors import StrandsDeployError
+
+        raise StrandsDeployError(f"cannot write {out}: {e.strerror}", out, "choose a writable path") from None
+    click.echo(f"Saved the state of {env_name} (serial {doc['serial']}) to {out}.", err=True)
+
+
+@command.command("push")
+@env_option
+@lock_timeout_option
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace even a newer state or one of another lineage.")
+@click.pass_context
+def push(ctx: click.Context, env_name: str, lock_timeout: float, file: str, force: bool) -> None:
+    """Replace the stored state with FILE (from `state pull`); the old one stays in the history."""
+    from strands_deploy import state_services as ss
+    from strands_deploy.errors import StrandsDeployError
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise StrandsDeployError(
+            f"cannot read {file}: {e}", file, "push a file written by `state pull`"
+        ) from None
+    incoming = ss.load_pushed(text, file, env_name)
+    services = open_for_change(ctx, env_name, lock_timeout, start_local=False)
+    pushed = ss.push(services, incoming, force)
+    print_notes(services.notes)
+    console().print(f"Pushed {file} as serial {pushed.serial} of environment [bold]{env_name}[/bold].")
 
 
 @command.command("unlock")
 @env_option
-@click.option("--force", is_flag=True, help="Release the lock even if its holder looks alive.")
+@click.argument("lock_id", required=False)
+@click.option("--force", is_flag=True, help="Release the lock LOCK_ID even if its holder may be alive.")
 @click.pass_context
-def unlock(ctx: click.Context, env_name: str, force: bool) -> None:
-    """Release a lock left by a process that died (or a damaged lock file)."""
-    from strands_deploy.errors import StrandsDeployError
-    from strands_deploy.services import open_services
+def unlock(ctx: click.Context, env_name: str, lock_id: str | None, force: bool) -> None:
+    """Release a lock left by a process that died (or a damaged lock). A lock whose holder may
+    still run is released only with --force and its LOCK_ID (shown in the error)."""
+    from strands_deploy import state_services as ss
 
-    services = open_services(project_dir(ctx), env_name, start_local=False)
-    backend = services.backend
-    holder = backend.lock_info()
+    holder = ss.unlock(_services(ctx, env_name), lock_id, force)
     if holder is None:
         console().print(f"Environment [bold]{env_name}[/bold] is not locked.")
         return
-    # a damaged lock file names no holder: nobody can be waiting on it, so it is released as is
-    if not force and holder.stale_reason() is None:
-        import socket
-
-        here = holder.host == socket.gethostname()
-        raise StrandsDeployError(
-            f"the lock is held by a running process: {holder.describe()}"
-            if here
-            else f"the lock is held by {holder.describe()} on another machine (its process cannot be checked from here)",
-            str(getattr(backend, "lock_path", backend.location)),
-            "wait for it to finish, or stop it; --force releases the lock anyway",
-        )
-    backend.unlock(force=True)
     console().print(f"Released the lock of environment [bold]{env_name}[/bold] (was {holder.describe()}).")
+
+
+def _register() -> None:
+    from strands_deploy.cli import state_history_cmd
+
+    for sub in state_history_cmd.COMMANDS:
+        command.add_command(sub)
+
+
+_register()

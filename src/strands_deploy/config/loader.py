@@ -636,6 +636,43 @@ def _semantic_problems(
             )
     problems.extend(_check_regions(config, located))
     problems.extend(_notify_problems(config, agents, located))
+    problems.extend(_state_problems(config, at))
+    return problems
+
+
+def state_key(config: ProjectConfig, env_name: str) -> str:
+    """The object key of an environment's remote state: its own, or ``<project>/<env>.json``."""
+    env = config.environments.get(env_name)
+    return (env.state.key if env and env.state.key else None) or f"{config.project}/{env_name}.json"
+
+
+def _state_problems(config: ProjectConfig, at: Any) -> list[StrandsDeployError]:
+    """Remote state: never for the embedded local cloud, and never two environments on one key."""
+    problems = []
+    seen: dict[tuple[str, str], str] = {}
+    for env_name, env in config.environments.items():
+        st = env.state
+        if st.backend == "s3" and env_name == LOCAL_ENV and env.endpoint is None:
+            problems.append(
+                StrandsDeployError(
+                    "the `local` environment runs on the embedded local cloud: its state stays on this machine",
+                    at("environments", env_name, "state", "backend"),
+                    "remove `state:` from the local environment; use `backend: s3` on AWS environments",
+                )
+            )
+        if not st.bucket:
+            continue
+        where = (st.bucket, state_key(config, env_name))
+        if where in seen:
+            problems.append(
+                StrandsDeployError(
+                    f"environments {seen[where]!r} and {env_name!r} would share the state "
+                    f"s3://{where[0]}/{where[1]}",
+                    at("environments", env_name, "state", "key"),
+                    "give each environment its own `key:` (or remove `key:` to use <project>/<env>.json)",
+                )
+            )
+        seen.setdefault(where, env_name)
     return problems
 
 
@@ -1016,6 +1053,11 @@ def _reason_missing(agent: str, where: str, grants: str) -> StrandsDeployError:
 def _check_regions(config: ProjectConfig, located: Located) -> list[StrandsDeployError]:
     wanted: list[tuple[str, tuple[Any, ...]]] = [(config.region, ("region",))]
     wanted += [(e.region, ("environments", n, "region")) for n, e in config.environments.items() if e.region]
+    wanted += [
+        (e.state.region, ("environments", n, "state", "region"))
+        for n, e in config.environments.items()
+        if e.state.region
+    ]
     known = known_regions()
     problems = []
     for region, path in wanted:

@@ -292,6 +292,53 @@ class ResourceConfig(Strict):
         return self
 
 
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class StateConfig(Strict):
+    """Where an environment's state lives (docs/state.md). ``local`` (the default) keeps it in
+    ``.strands/state/``; ``s3`` keeps it in a bucket made by ``state bootstrap``."""
+
+    backend: Literal["local", "s3"] = "local"
+    bucket: str | None = None
+    key: str | None = None  # default <project>/<env>.json
+    region: str | None = None  # default: the environment's region
+    kms_key: str | None = None  # SSE-KMS (and the data key of `encrypt: client`)
+    encrypt: Literal["client"] | None = None
+    lock: Literal["s3", "dynamodb"] = "s3"
+    lock_table: str | None = None
+    history_days: int = Field(90, ge=1, le=36500)  # bootstrap: how long previous versions are kept
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, v: str | None) -> str | None:
+        if v is not None and (not BUCKET_RE.match(v) or ".." in v):
+            raise ValueError(
+                f"{v!r} is not a valid S3 bucket name (3-63 characters: lowercase letters, digits, "
+                "dots and hyphens, starting and ending with a letter or digit)"
+            )
+        return v
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        if v is not None and (not v.strip() or v.startswith("/") or len(v) > 900):
+            raise ValueError("`key` is the state's object key, e.g. acme/prod.json (not empty, no leading /)")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> StateConfig:
+        if self.backend == "s3" and not self.bucket:
+            raise ValueError(
+                "`backend: s3` needs `bucket:` (create one with `strands-deploy state bootstrap`)"
+            )
+        if self.lock == "dynamodb" and not self.lock_table:
+            raise ValueError("`lock: dynamodb` needs `lock_table:` (a table whose hash key is LockID)")
+        if self.lock_table and self.lock != "dynamodb":
+            raise ValueError("`lock_table` is used with `lock: dynamodb`; add it or remove `lock_table`")
+        return self
+
+
 class EnvironmentConfig(Strict):
     region: str | None = None
     account: str | None = None
@@ -300,7 +347,7 @@ class EnvironmentConfig(Strict):
     protect: bool = False
     model_script: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
-    state: dict[str, Any] | None = None  # backend settings; {"backend": "local"} for now
+    state: StateConfig = Field(default_factory=lambda: StateConfig())  # type: ignore[call-arg]
     alarms: AlarmsConfig | None = None  # where this environment's alarms notify, by default
 
     @field_validator("account", mode="before")

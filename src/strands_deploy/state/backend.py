@@ -19,6 +19,7 @@ Rules every backend keeps (tests/conformance checks them):
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -33,7 +34,8 @@ from typing import Any, Protocol
 
 from strands_deploy.errors import StrandsDeployError
 from strands_deploy.process import boot_id, pid_alive, process_start_time, same_process
-from strands_deploy.state.model import STATE_VERSION, MalformedState, State, now
+from strands_deploy.state.document import check_successor, parse_state, state_bytes
+from strands_deploy.state.model import State, now
 
 __all__ = [
     "LocalFileBackend",
@@ -41,8 +43,11 @@ __all__ = [
     "LockLostError",
     "StateBackend",
     "StateConflictError",
+    "StateVersion",
     "StateWriteError",
+    "LockedError",
     "atomic_write",
+    "written_by",
     "pid_alive",
 ]
 
@@ -59,6 +64,23 @@ class LockLostError(StrandsDeployError):
     """The lock this command held was released or taken by someone else while it ran."""
 
 
+class LockedError(StrandsDeployError):
+    """The state is locked by someone else (``holder``; None when it was released meanwhile)."""
+
+    def __init__(self, what: str, where: str | None, fix: str | None, holder: LockInfo | None) -> None:
+        self.holder = holder
+        super().__init__(what, where, fix)
+
+
+@dataclass(frozen=True)
+class StateVersion:
+    """One stored version of a state (``ref`` is what ``read_version`` takes)."""
+
+    ref: str
+    at: str  # when it was stored (UTC, ISO 8601)
+    deleted: bool = False  # the state was removed at that point (a migration away, S3 only)
+
+
 @dataclass
 class LockInfo:
     id: str
@@ -70,11 +92,17 @@ class LockInfo:
     start_time: str | None = None  # the holder process's start time (tells a reused pid apart)
     boot_id: str | None = None  # the holder machine's boot (tells a reboot apart)
     damaged: str | None = None  # set when the lock file could not be read: why
+    who: str | None = None  # the caller's identity (an AWS ARN for remote state)
+    # Remote locks are refreshed by their holder every ``period`` seconds (a heartbeat);
+    # ``silent_for``: seconds since the last refresh, as measured when the lock was read.
+    period: float | None = None
+    silent_for: float | None = None
 
     def describe(self) -> str:
         if self.damaged:
             return f"a damaged lock file ({self.damaged})"
-        return f"{self.user}@{self.host} pid {self.pid} since {self.started_at} ({self.command})"
+        who = f" [{self.who}]" if self.who else ""
+        return f"{self.user}@{self.host}{who} pid {self.pid} since {self.started_at} ({self.command})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +114,8 @@ class LockInfo:
             "command": self.command,
             "start_time": self.start_time,
             "boot_id": self.boot_id,
+            "who": self.who,
+            "period": self.period,
         }
 
     @classmethod
@@ -103,6 +133,8 @@ class LockInfo:
                 command=d.get("command", "?"),
                 start_time=d.get("start_time"),
                 boot_id=d.get("boot_id"),
+                who=d.get("who"),
+                period=d.get("period"),
             )
         except KeyError as e:
             return cls.broken(f"no {e.args[0]!r} field")
@@ -115,9 +147,11 @@ class LockInfo:
             return cls.broken("not a lock record")
         for name in ("user", "host", "started_at", "command"):
             setattr(info, name, str(getattr(info, name)))
-        for name in ("start_time", "boot_id"):
+        for name in ("start_time", "boot_id", "who"):
             value = getattr(info, name)
             setattr(info, name, None if value is None else str(value))
+        if isinstance(info.period, bool) or not isinstance(info.period, (int, float)) or info.period <= 0:
+            info.period = None
         return info
 
     @classmethod
@@ -127,11 +161,18 @@ class LockInfo:
     def stale_reason(self) -> str | None:
         """Why the holder is certainly gone, or None when it may still be running.
 
-        Only a holder on this host can be checked: its pid is dead, its pid now belongs to a
-        process that started at another time (the pid was reused), or the machine rebooted.
+        A remote lock whose holder stopped refreshing it for two periods is stale wherever the
+        holder runs. Otherwise only a holder on this host can be checked: its pid is dead, its pid
+        now belongs to a process that started at another time (the pid was reused), or the
+        machine rebooted.
         """
         if self.damaged:
             return f"the lock file is damaged ({self.damaged})"
+        if self.period and self.silent_for is not None and self.silent_for > 2 * self.period:
+            return (
+                f"it has not been refreshed for {self.silent_for:.0f}s (a running holder refreshes "
+                f"it every {self.period:.0f}s): its holder died or lost its network"
+            )
         if self.host != socket.gethostname():
             return None
         current_boot = boot_id()
@@ -145,9 +186,18 @@ class LockInfo:
 
 
 class StateBackend(Protocol):
+    """Where one environment's state lives. ``identity`` (who is calling: an AWS ARN) and
+    ``command`` are recorded in every written version and lock."""
+
+    identity: str | None
+    command: str
+
     def read(self) -> State | None: ...
 
-    def write(self, state: State) -> None: ...
+    def write(self, state: State, *, force: bool = False) -> None:
+        """Store ``state``. ``force`` (push --force) lifts the lineage and serial rules, never
+        the check that nobody else wrote since this object last read."""
+        ...
 
     def lock(self, command: str) -> LockInfo: ...
 
@@ -157,8 +207,38 @@ class StateBackend(Protocol):
 
     def verify_lock(self, lock: LockInfo) -> None: ...
 
+    heartbeat_interval: float | None  # None: the lock needs no refresh (local: pids are checked)
+
+    def heartbeat(self, lock: LockInfo) -> None:
+        """Refresh the lock; LockLostError when it is no longer ours."""
+        ...
+
     @property
     def location(self) -> str: ...
+
+    @property
+    def lock_location(self) -> str: ...
+
+    def versions(self, limit: int | None = None) -> list[StateVersion]:
+        """Stored versions, newest first."""
+        ...
+
+    def read_version(self, ref: str) -> State: ...
+
+    def append_audit(self, record: dict[str, Any]) -> None: ...
+
+    def audit(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Audit records, newest first."""
+        ...
+
+    def secrets_key(self, initial: bytes | None = None) -> bytes:
+        """The key that fingerprints secret values, shared by everyone using this state; created
+        (as ``initial`` when given: a key migrated from another backend) if there is none."""
+        ...
+
+    def retire(self) -> str:
+        """Move the stored state out of the way after it was migrated elsewhere; where it went."""
+        ...
 
 
 def _fsync_dir(path: Path) -> None:
@@ -172,8 +252,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, backup: bool = False) -> os.stat_result:
+def atomic_write(path: Path, data: bytes, backup: bool = False, keep: Path | None = None) -> os.stat_result:
     """Write ``data`` to ``path`` atomically; returns the written file's stat (its identity).
+    ``keep``: also link the new version there (a history copy that costs no write).
 
     Raises OSError; the temp file is always removed and ``path`` keeps its previous content on
     any failure.
@@ -189,12 +270,31 @@ def atomic_write(path: Path, data: bytes, backup: bool = False) -> os.stat_resul
             written = os.fstat(fh.fileno())
         if backup and path.exists():
             _copy_backup(path)
+        if keep is not None:
+            _link(tmp, keep)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return written
+
+
+def _link(source: str, target: Path) -> None:
+    """A hard link to the (already fsynced) new version; a copy where links are not supported."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            import shutil
+
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError:
+        pass  # the history is a convenience: a failure to keep it never fails the write
 
 
 def _copy_backup(path: Path) -> None:
@@ -231,13 +331,6 @@ def state_write_error(path: Path, e: OSError) -> StateWriteError:
     )
 
 
-_BOMS = (
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
-)
-
 _Identity = tuple[int, int, int]
 
 
@@ -245,12 +338,22 @@ def _identity(st: os.stat_result) -> _Identity:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+HISTORY_KEEP = 1000  # versions the local backend keeps in .strands/state/history/<env>/
+
+
 class LocalFileBackend:
-    def __init__(self, root: Path, environment: str) -> None:
+    heartbeat_interval: float | None = None
+
+    def __init__(self, root: Path, environment: str, *, history_keep: int = HISTORY_KEEP) -> None:
         self.root = root
         self.environment = environment
         self.path = root / f"{environment}.json"
         self.lock_path = root / f"{environment}.lock"
+        self.history_dir = root / "history" / environment
+        self.audit_path = root / f"{environment}.audit.jsonl"
+        self.history_keep = history_keep
+        self.identity: str | None = None
+        self.command = "?"
         self._held: LockInfo | None = None
         # What this object last saw of the stored state (by read or write): ``_observed`` is
         # False until then; ``_seen`` is the file's identity, None when there was no file.
@@ -264,42 +367,24 @@ class LocalFileBackend:
     def location(self) -> str:
         return str(self.path)
 
+    @property
+    def lock_location(self) -> str:
+        return str(self.lock_path)
+
     # -- state ------------------------------------------------------------------------------------
-    def _malformed(self, what: str, where: str | None = None) -> StrandsDeployError:
+    def _restore_fix(self) -> str:
         backup = self.path.with_name(self.path.name + ".backup")
-        fix = (
-            f"restore the previous version: copy {backup} over {self.path.name}"
-            if backup.exists()
-            else "restore it from version control or a backup (or move it away to start a new, empty state)"
-        )
-        return StrandsDeployError(what, where or str(self.path), fix)
+        if backup.exists():
+            return f"restore the previous version: copy {backup} over {self.path.name}"
+        return "restore it from version control or a backup (or move it away to start a new, empty state)"
 
     def read(self) -> State | None:
-        try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        except FileNotFoundError:
+        raw, st = self._read_file(self.path)
+        if raw is None or st is None:
             with self._mu:
                 self._remember(None, None, None)
             return None
-        except OSError as e:
-            raise StrandsDeployError(
-                f"cannot read the state file: {e.strerror}", str(self.path), "check the file's permissions"
-            ) from None
-        try:
-            with os.fdopen(fd, "rb") as fh:
-                st = os.fstat(fh.fileno())
-                if not stat.S_ISREG(st.st_mode):
-                    raise StrandsDeployError(
-                        "the state file is not a regular file",
-                        str(self.path),
-                        f"move it away; the state of environment {self.environment!r} is a JSON file",
-                    )
-                raw = fh.read()
-        except OSError as e:
-            raise StrandsDeployError(
-                f"cannot read the state file: {e.strerror}", str(self.path), "check the file's permissions"
-            ) from None
-        state = self._parse(raw)
+        state = parse_state(raw, str(self.path), self.environment, self._restore_fix())
         with self._mu:
             older = (
                 self._lineage == state.lineage and self._serial is not None and state.serial < self._serial
@@ -308,56 +393,29 @@ class LocalFileBackend:
                 self._remember(_identity(st), state.lineage, state.serial)
         return state
 
-    def _parse(self, raw: bytes) -> State:
-        for bom, encoding in _BOMS:
-            if raw.startswith(bom):
-                raise self._malformed(f"the state file is not UTF-8 text (it looks like {encoding})")
-        if b"\x00" in raw:
-            if raw.strip(b"\x00") and (raw[:1] == b"\x00" or raw[1:2] == b"\x00"):
-                raise self._malformed("the state file is not UTF-8 text (it looks like UTF-16)")
-            raise self._malformed(
-                "the state file contains NUL bytes (it was damaged, e.g. cut short by a crash or a disk error)"
-            )
+    def _read_file(self, path: Path) -> tuple[bytes | None, os.stat_result | None]:
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            line = raw.count(b"\n", 0, e.start) + 1
-            raise self._malformed(
-                f"the state file is not UTF-8 text (invalid byte 0x{raw[e.start]:02x} at line {line})",
-                f"{self.path}:{line}",
-            ) from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise self._malformed(
-                f"the state file is not valid JSON ({e.msg} at line {e.lineno})",
-                f"{self.path}:{e.lineno}:{e.colno}",
-            ) from None
-        except RecursionError:
-            raise self._malformed(
-                "the state file is malformed: it is nested too deeply to be a state"
-            ) from None
-        try:
-            version = State.version_of(data)
-        except MalformedState as e:
-            raise self._malformed(f"the state file is malformed: {e.problem}") from None
-        if version > STATE_VERSION:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            return None, None
+        except OSError as e:
             raise StrandsDeployError(
-                f"the state file was written by a newer strands-deploy (state version {version}, "
-                f"this one reads {STATE_VERSION})",
-                str(self.path),
-                f"upgrade strands-deploy (written by {data.get('tool_version', 'unknown')})",
-            )
-        if data.get("environment") != self.environment:
-            raise StrandsDeployError(
-                f"the state file belongs to environment {data.get('environment')!r}, not {self.environment!r}",
-                str(self.path),
-                "move the file back to its own environment's name",
-            )
+                f"cannot read the state file: {e.strerror}", str(path), "check the file's permissions"
+            ) from None
         try:
-            return State.from_dict(data)
-        except MalformedState as e:
-            raise self._malformed(f"the state file is malformed: {e.problem}") from None
+            with os.fdopen(fd, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat.S_ISREG(st.st_mode):
+                    raise StrandsDeployError(
+                        "the state file is not a regular file",
+                        str(path),
+                        f"move it away; the state of environment {self.environment!r} is a JSON file",
+                    )
+                return fh.read(), st
+        except OSError as e:
+            raise StrandsDeployError(
+                f"cannot read the state file: {e.strerror}", str(path), "check the file's permissions"
+            ) from None
 
     def _remember(self, identity: _Identity | None, lineage: str | None, serial: int | None) -> None:
         self._observed = True
@@ -365,7 +423,7 @@ class LocalFileBackend:
         self._lineage = lineage
         self._serial = serial
 
-    def _check_write(self, state: State) -> None:
+    def _check_write(self, state: State, force: bool) -> None:
         """Refuse to overwrite a state this object has not seen (one ``stat``, no parse)."""
         try:
             current: _Identity | None = _identity(os.stat(self.path))
@@ -394,30 +452,114 @@ class LocalFileBackend:
                 str(self.path),
                 f"make sure only one command deploys {env!r} at a time (they take its lock), then {again}",
             )
-        if self._lineage is not None and state.lineage != self._lineage:
-            raise StateConflictError(
-                f"the state to save has lineage {state.lineage}, but the stored state of environment "
-                f"{env!r} has lineage {self._lineage}: they describe different deployments",
-                str(self.path),
-                "move the stored state away first if you mean to replace it",
-            )
-        if self._serial is not None and state.serial <= self._serial:
-            raise StateConflictError(
-                f"the state to save has serial {state.serial}, not greater than the stored serial "
-                f"{self._serial}: it is older than what is stored",
-                str(self.path),
-                again,
-            )
+        if not force:
+            check_successor(state, self._lineage, self._serial, env, str(self.path))
 
-    def write(self, state: State) -> None:
-        data = json.dumps(state.to_dict(), separators=(",", ":"), sort_keys=False).encode()
+    def write(self, state: State, *, force: bool = False) -> None:
+        data = state_bytes(dataclasses.replace(state, written=written_by(self.identity, self.command)))
         with self._mu:
-            self._check_write(state)
+            self._check_write(state, force)
             try:
-                written = atomic_write(self.path, data, backup=True)
+                written = atomic_write(self.path, data, backup=True, keep=self._history_path(state))
             except OSError as e:
                 raise state_write_error(self.path, e) from None
             self._remember(_identity(written), state.lineage, state.serial)
+        self._prune_history()
+
+    # -- history, audit, secrets key, migration ---------------------------------------------------
+    def _history_path(self, state: State) -> Path:
+        return self.history_dir / f"{state.serial:010d}.json"
+
+    def _prune_history(self) -> None:
+        """Keep the newest ``history_keep`` versions (checked every 100 writes, amortised)."""
+        try:
+            names = sorted(os.listdir(self.history_dir))
+        except OSError:
+            return
+        if len(names) <= self.history_keep + 100:
+            return
+        for name in names[: len(names) - self.history_keep]:
+            (self.history_dir / name).unlink(missing_ok=True)
+
+    def versions(self, limit: int | None = None) -> list[StateVersion]:
+        try:
+            names = sorted((n for n in os.listdir(self.history_dir) if n.endswith(".json")), reverse=True)
+        except FileNotFoundError:
+            names = []
+        except OSError as e:
+            raise StrandsDeployError(
+                f"cannot list the state history: {e.strerror}", str(self.history_dir), "check its permissions"
+            ) from None
+        out = []
+        for name in names[:limit] if limit else names:
+            try:
+                at = time.strftime(
+                    "%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.stat(self.history_dir / name).st_mtime)
+                )
+            except OSError:
+                continue
+            out.append(StateVersion(ref=name.removesuffix(".json"), at=at))
+        return out
+
+    def read_version(self, ref: str) -> State:
+        path = self.history_dir / f"{ref}.json"
+        raw, _ = self._read_file(path)
+        if raw is None or not ref.isdigit():
+            raise StrandsDeployError(
+                f"there is no stored version {ref!r} of environment {self.environment!r}",
+                str(self.history_dir),
+                f"list the versions with `strands-deploy state history --env {self.environment}`",
+            )
+        return parse_state(raw, str(path), self.environment, "this version is damaged: pick another one")
+
+    def append_audit(self, record: dict[str, Any]) -> None:
+        line = (json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n").encode()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.audit_path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o644)
+            try:
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as e:
+            raise state_write_error(self.audit_path, e) from None
+
+    def audit(self, limit: int | None = None) -> list[dict[str, Any]]:
+        try:
+            lines = self.audit_path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return []
+        except OSError as e:
+            raise StrandsDeployError(
+                f"cannot read the audit trail: {e.strerror}", str(self.audit_path), "check its permissions"
+            ) from None
+        records = []
+        for line in reversed(lines):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a crash: the others still count
+            if isinstance(record, dict):
+                records.append(record)
+            if limit and len(records) >= limit:
+                break
+        return records
+
+    def secrets_key(self, initial: bytes | None = None) -> bytes:
+        from strands_deploy.state.keys import fingerprint_key
+
+        return fingerprint_key(self.root.parent.parent, self.environment, initial)
+
+    def retire(self) -> str:
+        moved = self.path.with_name(f"{self.path.name}.migrated-{time.strftime('%Y%m%dT%H%M%S')}")
+        with self._mu:
+            os.replace(self.path, moved)
+            self._remember(None, None, None)
+        return str(moved)
+
+    def heartbeat(self, lock: LockInfo) -> None:
+        self.verify_lock(lock)
 
     # -- lock -------------------------------------------------------------------------------------
     def lock(self, command: str) -> LockInfo:
@@ -432,7 +574,9 @@ class LocalFileBackend:
             command,
             start_time=process_start_time(os.getpid()),
             boot_id=boot_id(),
+            who=self.identity,
         )
+        self.command = command
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -474,29 +618,8 @@ class LocalFileBackend:
                 return self.lock_info()
             time.sleep(0.02)
 
-    def _locked_error(self, holder: LockInfo | None) -> StrandsDeployError:
-        env = self.environment
-        if holder is not None and holder.damaged:
-            return StrandsDeployError(
-                f"the state of environment {env!r} is locked by {holder.describe()}",
-                str(self.lock_path),
-                f"run `strands-deploy state unlock --env {env}` to release it",
-            )
-        if holder is None:  # released between our create and our read: try again
-            return StrandsDeployError(
-                f"the state of environment {env!r} was locked by another command a moment ago",
-                str(self.lock_path),
-                "run the command again",
-            )
-        stale = holder.stale_reason()
-        return StrandsDeployError(
-            f"the state of environment {env!r} is locked by {holder.describe()}"
-            + (f" — {stale}" if stale else ""),
-            str(self.lock_path),
-            f"run `strands-deploy state unlock --env {env}` to release the stale lock"
-            if stale
-            else f"wait for that command to finish (or, if it died, run `strands-deploy state unlock --env {env}`)",
-        )
+    def _locked_error(self, holder: LockInfo | None) -> LockedError:
+        return locked_error(self.environment, self.lock_location, holder)
 
     def lock_info(self) -> LockInfo | None:
         """Who holds the lock: None when there is no lock file; ``damaged`` set when it is unreadable."""
@@ -545,6 +668,40 @@ class LocalFileBackend:
             )
         self.lock_path.unlink(missing_ok=True)
         self._held = None
+
+
+def locked_error(env: str, where: str, holder: LockInfo | None) -> LockedError:
+    """What a command that finds the state locked tells the user (every backend says the same)."""
+    if holder is not None and holder.damaged:
+        return LockedError(
+            f"the state of environment {env!r} is locked by {holder.describe()}",
+            where,
+            f"run `strands-deploy state unlock --env {env}` to release it",
+            holder,
+        )
+    if holder is None:  # released between our create and our read: try again
+        return LockedError(
+            f"the state of environment {env!r} was locked by another command a moment ago",
+            where,
+            "run the command again",
+            None,
+        )
+    stale = holder.stale_reason()
+    return LockedError(
+        f"the state of environment {env!r} is locked by {holder.describe()}"
+        + (f" — {stale}" if stale else ""),
+        where,
+        f"run `strands-deploy state unlock --env {env}` to release the stale lock"
+        if stale
+        else "wait for that command to finish (`--lock-timeout 5m` waits for it), or, if it died, "
+        f"run `strands-deploy state unlock --env {env} --force {holder.id}`",
+        holder,
+    )
+
+
+def written_by(identity: str | None, command: str) -> dict[str, str]:
+    """Who writes a state version: recorded in it for `state history`."""
+    return {"at": now(), "by": identity or f"{_user()}@{socket.gethostname()}", "command": command}
 
 
 def _user() -> str:

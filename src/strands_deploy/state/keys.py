@@ -18,8 +18,9 @@ from strands_deploy.errors import StrandsDeployError
 KEY_BYTES = 32
 
 
-def fingerprint_key(root: Path, environment: str) -> bytes:
-    """This environment's fingerprint key, created (atomically, owner-only) if missing."""
+def fingerprint_key(root: Path, environment: str, initial: bytes | None = None) -> bytes:
+    """This environment's fingerprint key, created (atomically, owner-only) if missing: as
+    ``initial`` when given (a key migrated from another backend), else random."""
     folder = root / ".strands" / "keys"
     path = folder / f"{environment}.key"
     try:
@@ -34,7 +35,7 @@ def fingerprint_key(root: Path, environment: str) -> bytes:
             str(path),
             "check the file's permissions",
         ) from None
-    key = secrets.token_bytes(KEY_BYTES)
+    key = initial if initial is not None and len(initial) == KEY_BYTES else secrets.token_bytes(KEY_BYTES)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(folder, 0o700)

@@ -178,9 +178,12 @@ class State:
     project: str | None = None
     account: str | None = None
     region: str | None = None
+    # who wrote this version, when, with which command ({"at", "by", "command"}): set by the
+    # backend on every write, read by `state history`
+    written: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc = {
             "version": self.version,
             "tool_version": __version__,
             "environment": self.environment,
@@ -192,6 +195,9 @@ class State:
             "resources": {a: r.to_dict() for a, r in sorted(self.resources.items())},
             "pending": [p.to_dict() for p in self.pending.values()],
         }
+        if self.written is not None:
+            doc["written"] = dict(self.written)
+        return doc
 
     @staticmethod
     def version_of(d: Any) -> int:
@@ -241,6 +247,7 @@ class State:
             project=_str(d, "project", "the state", optional=True),
             account=_str(d, "account", "the state", optional=True),
             region=_str(d, "region", "the state", optional=True),
+            written={str(k): str(v) for k, v in _obj(d, "written", "the state").items()} or None,
         )
 
     def copy(self) -> State:
