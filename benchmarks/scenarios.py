@@ -467,6 +467,44 @@ class Bench:
             out.append(s1s)
         return out
 
+    def remote_state(self, repeats: int = 3) -> list[Result]:
+        """Scenario R1: what S3 state adds to a no-change deploy (lock, read, audit, unlock),
+        against the same deploy with local state; medians of ``repeats`` runs each."""
+        self.fresh_cloud()
+        root = write_project(self.workdir / "remote", "remote", 1, self.proxy.endpoint)
+        first = run_tool(["-C", str(root), "deploy", "--env", "bench", "--json"])
+        r1 = Result(
+            "R1", "1 agent, nothing changed: deploy with S3 state", target="≤ +0.3 s over local state"
+        )
+        if first.returncode != 0:
+            r1.status, r1.notes = "failed", surfaced_errors(first)[:5]
+            return [r1]
+        deploy = ["-C", str(root), "deploy", "--env", "bench", "--json"]
+        local = [self.measure(Result("R1 local", ""), deploy).wall for _ in range(repeats)]
+        yaml = root / "strands.yaml"
+        yaml.write_text(
+            yaml.read_text().replace(
+                f'bench: {{endpoint: "{self.proxy.endpoint}"}}',
+                f'bench: {{endpoint: "{self.proxy.endpoint}", state: {{backend: s3, bucket: bench-state}}}}',
+            )
+        )
+        for setup in (
+            ["state", "bootstrap", "--env", "bench"],
+            ["state", "migrate", "--env", "bench", "--to", "s3"],
+        ):
+            done = run_tool(["-C", str(root), *setup])
+            if done.returncode != 0:
+                r1.status, r1.notes = "failed", [done.stderr.strip()[-500:]]
+                return [r1]
+        remote = [self.measure(r1, deploy).wall for _ in range(repeats)]
+        r1.wall = statistics.median(remote)
+        added = r1.wall - statistics.median(local)
+        r1.extra.update(local_runs=local, remote_runs=remote, added_seconds=round(added, 3))
+        self.set_floor(r1, floors.no_change(scale=self.scale))
+        r1.checks["adds under 0.3 s"] = added < 0.3 * self.scale
+        r1.checks["zero write calls but the lock and audit"] = r1.writes <= 3
+        return [r1]
+
     def startup(self, root: Path, out: list[Result]) -> None:
         """Scenario 7: start-up time, median of several runs."""
         walls = [run_tool(["--help"]).wall for _ in range(7)]

@@ -44,6 +44,7 @@ class Services:
     command_line: str | None = None  # the command as typed, for the audit trail
     store: Any = None  # the StateStore of the running deploy/destroy
     notes: list[str] = field(default_factory=list)  # things the front end should mention
+    _background: list[threading.Thread] = field(default_factory=list)
     _aws: AwsContext | None = None
     _account: str | None = None
     _identity: str | None = None
@@ -150,10 +151,23 @@ class Services:
         return state
 
     def _refuse_unmigrated(self) -> None:
-        """Remote state configured, none there, but a local state file: deploying would start over."""
-        from strands_deploy.stateops.backends import local_state_exists
+        """The configured backend holds no state but the other one does: deploying would start
+        the environment over. (S3 is checked only when a bucket is still configured.)"""
+        from strands_deploy.stateops.backends import local_state_exists, remote_state_exists
 
         if self.env.state.backend == "local":
+            if self.target == "local" or not self.env.state.bucket:
+                return  # the embedded local cloud never has remote state
+            same = (self.env.state.region or self.region) == self.region
+            where = remote_state_exists(self.project, self.env_name, self.aws if same else None)
+            if where is not None:
+                raise StrandsDeployError(
+                    f"environment {self.env_name!r} is configured for local state, which is empty, "
+                    f"but its state is in {where}",
+                    f"environments.{self.env_name}.state",
+                    f"move it first: `strands-deploy state migrate --env {self.env_name} --to local` "
+                    "(keep `bucket:` in strands.yaml until then), or set `backend: s3` back",
+                )
             return
         path = local_state_exists(self.project, self.env_name)
         if path is not None:
@@ -298,7 +312,10 @@ class Services:
             with Heartbeat(self.backend, held, self.backend.heartbeat_interval):
                 yield held
         finally:
-            self.backend.unlock(held)
+            try:
+                self.backend.unlock(held)
+            finally:
+                self.wait_background()
 
     def audit(self, command: str, result: str, *, plan: Plan | None = None, **fields: Any) -> None:
         """Append an audit record (who, when, command, result, plan digest...) next to the state."""
@@ -317,12 +334,23 @@ class Services:
         )
 
     def audit_quietly(self, command: str, result: str, **fields: Any) -> None:
-        """``audit``, for after the work is done: a failure to record becomes a note for the
-        front end (the work itself happened and its state is saved), never an error over it."""
-        try:
-            self.audit(command, result, **fields)
-        except StrandsDeployError as e:
-            self.notes.append(f"the audit record could not be saved ({e.where}): {e.what}")
+        """``audit``, for after the work is done, in the background (it overlaps the release of
+        the lock; ``locked`` waits for it): a failure to record becomes a note for the front end
+        (the work itself happened and its state is saved), never an error over it."""
+
+        def run() -> None:
+            try:
+                self.audit(command, result, **fields)
+            except StrandsDeployError as e:
+                self.notes.append(f"the audit record could not be saved ({e.where}): {e.what}")
+
+        thread = threading.Thread(target=run, name="audit-record")
+        thread.start()
+        self._background.append(thread)
+
+    def wait_background(self) -> None:
+        while self._background:
+            self._background.pop().join()
 
     def backend_serial(self) -> int | None:
         return self.store.state.serial if self.store is not None else None
@@ -340,15 +368,20 @@ def open_services(
 
     project = load_project(project_dir)
     env = project.environment(env_name)
-    return Services(
+    services = Services(
         project=project,
         env_name=env_name,
         env=env,
-        backend=make_backend(project, env_name),
+        backend=None,  # type: ignore[arg-type]  # set just below
         start_local=start_local,
         lock_timeout=lock_timeout,
         on_lock_wait=on_lock_wait,
     )
+    # a state bucket in the environment's own region shares its session and clients (a second
+    # boto3 session costs ~0.1 s of start-up); the embedded local cloud never has remote state
+    same = env.state.backend == "s3" and (env.state.region or services.region) == services.region
+    services.backend = make_backend(project, env_name, aws=services.aws if same else None)
+    return services
 
 
 def _targets(agents: list[str] | None, targets: list[str] | None) -> set[str] | None:
@@ -388,8 +421,10 @@ def make_plan(
     from strands_deploy.planning.untracked import classify
     from strands_deploy.state.store import StateStore
 
-    graph = services.synth(agents)
+    # the state first: a state that cannot be used (another project, not migrated) stops the
+    # plan before synthesis creates anything (such as the secrets' fingerprint key)
     state = store.state if store is not None else services.read_state()
+    graph = services.synth(agents)
     live = None
     discovered: list[dict[str, str]] | None = None
     # The embedded local cloud keeps resources in memory: after `local stop` or a reboot they are

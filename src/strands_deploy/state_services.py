@@ -122,12 +122,12 @@ def parse_document(text: str, where: str, env_name: str) -> State:
     return parse_state(text.encode(), where, env_name, "push a state file written by `state pull`")
 
 
-def push(services: Services, incoming: State, force: bool = False) -> State:
+def push(services: Services, incoming: State, force: bool = False, source: str = "the pushed file") -> State:
     """Replace the stored state by ``incoming``: refused when it is of another lineage or not
     newer than what is stored, unless ``force``. The stored state stays in the history."""
     with services.locked("state push"):
         current = services.backend.read()
-        services.check_binding(incoming)
+        _check_pushed(services, incoming, source)
         before = current.serial if current else 0
         if current is not None and not force:
             if incoming.lineage != current.lineage:
@@ -156,6 +156,22 @@ def push(services: Services, incoming: State, force: bool = False) -> State:
             detail="forced" if force else None,
         )
         return incoming
+
+
+def _check_pushed(services: Services, incoming: State, source: str) -> None:
+    """A pushed state must describe this project, region and account (``--force`` never lifts it)."""
+    for what, recorded, current in (
+        ("project", incoming.project, services.project.name),
+        ("region", incoming.region, services.region),
+        ("account", incoming.account, services.account()),
+    ):
+        if recorded is not None and recorded != current:
+            raise StrandsDeployError(
+                f"the pushed state is for {what} {recorded!r}, but environment {services.env_name!r} is "
+                f"{what} {current!r}; nothing was written",
+                source,
+                "push a state pulled from this project's environment (`state pull`)",
+            )
 
 
 def unlock(services: Services, lock_id: str | None, force: bool) -> LockInfo | None:
@@ -241,7 +257,7 @@ def _copy(services: Services, source: StateBackend, target: StateBackend, to: st
             target.location,
             "if it is the one to keep, set `backend:` to it in strands.yaml; otherwise move it away first",
         )
-    target.secrets_key(initial=source.secrets_key())
+    target.secrets_key(initial=source.secrets_key(), replace=True)  # the key of the state's fingerprints
     target.write(state)
     check = _fresh(services, to).read()
     if check is None or _content(check) != _content(state):
@@ -250,11 +266,14 @@ def _copy(services: Services, source: StateBackend, target: StateBackend, to: st
             target.location,
             "run the migration again (nothing was removed)",
         )
-    for record in reversed(source.audit(None)):
-        target.append_audit(record)
+    present = {json.dumps(r, sort_keys=True) for r in target.audit(None)}
+    for record in reversed(source.audit(None)):  # oldest first; a round trip adds nothing twice
+        if json.dumps(record, sort_keys=True) not in present:
+            target.append_audit(record)
     retired = source.retire()
     services.backend = target
     services.audit_quietly("state migrate", "ok", serial_after=state.serial, detail=f"from {source.location}")
+    services.wait_background()
     return Migration(source.location, target.location, state.serial, len(state.resources), retired)
 
 

@@ -12,6 +12,8 @@ import contextlib
 import json
 import resource
 import signal
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -139,9 +141,63 @@ class S3Harness:
         return sorted(u["Key"] for u in uploads)
 
 
+LOCK_TABLE = "acme-locks"
+
+
+class S3DynamoHarness(S3Harness):
+    """The S3 backend whose lock is an item of a Terraform-compatible DynamoDB lock table (lock id
+    ``<bucket>/<key>``, as ``make_backend`` names it), both on the same moto server.
+
+    A forged or damaged lock is written as :class:`DynamoLockSlot` writes its item (``LockID``,
+    ``Info``, ``Token``, ``Heartbeat``). DynamoDB strings must be valid UTF-8, so bytes that are not
+    (``b"\\xff\\xfe\\x00"``) cannot be an ``Info`` string at all: they are stored as a binary ``Info``,
+    the damaged item another tool could leave behind.
+    """
+
+    def __init__(self, aws: AwsContext, heartbeat_interval: float = 30.0) -> None:
+        super().__init__(aws, heartbeat_interval)
+        self.ddb = aws.client("dynamodb")
+        self.ddb.create_table(
+            TableName=LOCK_TABLE,
+            AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+    def lock_id(self, env: str) -> str:
+        return f"{BUCKET}/{self.key(env)}"
+
+    def backend(self, env: str = "dev") -> StateBackend:
+        from strands_deploy.aws.lock_table import DynamoLockSlot
+        from strands_deploy.aws.object_store import S3ObjectStore
+        from strands_deploy.state.s3 import S3Backend
+
+        store = S3ObjectStore(self.s3, BUCKET)
+        slot = DynamoLockSlot(self.ddb, LOCK_TABLE, self.lock_id(env))
+        return S3Backend(
+            store, self.key(env), env, lock_slot=slot, heartbeat_interval=self.heartbeat_interval
+        )
+
+    def write_lock_bytes(self, env: str, data: bytes) -> None:
+        try:
+            info: dict[str, Any] = {"S": data.decode("utf-8")}
+        except UnicodeDecodeError:
+            info = {"B": data}
+        self.ddb.put_item(
+            TableName=LOCK_TABLE,
+            Item={
+                "LockID": {"S": self.lock_id(env)},
+                "Info": info,
+                "Token": {"S": uuid.uuid4().hex},
+                "Heartbeat": {"N": repr(time.time())},
+            },
+        )
+
+
 HARNESSES: dict[str, Callable[[pytest.FixtureRequest, Path], BackendHarness]] = {
     "local": lambda request, tmp: LocalHarness(tmp / "state"),
     "s3": lambda request, tmp: S3Harness(request.getfixturevalue("aws")),
+    "s3-dynamodb": lambda request, tmp: S3DynamoHarness(request.getfixturevalue("aws")),
 }
 
 

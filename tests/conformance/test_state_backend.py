@@ -41,11 +41,12 @@ def test_read_of_a_missing_state_is_none(backend_factory: BackendHarness) -> Non
 def test_write_then_read_round_trips(backend_factory: BackendHarness) -> None:
     backend = backend_factory.backend()
     assert backend.read() is None
-    backend.write(sample())
+    expected = sample()
+    backend.write(expected)
     got = backend_factory.backend().read()
     assert got is not None
     written = got.to_dict().pop("written")
-    assert {**got.to_dict(), "written": None} == {**sample().to_dict(), "written": None}
+    assert {**got.to_dict(), "written": None} == {**expected.to_dict(), "written": None}
     assert set(written) == {"at", "by", "command"}  # who wrote it, for `state history`
     assert (got.project, got.account, got.region) == ("acme", "123456789012", "eu-west-1")
     assert got.resources["resource.items.table"].dependencies == ["a.b"]

@@ -49,14 +49,16 @@ def bootstrap_state_storage(
     kms_key: str | None = None,
     lock_table: str | None = None,
     noncurrent_days: int = 90,
+    tls_policy: bool | None = None,
 ) -> list[str]:
-    """Make ``bucket`` (and ``lock_table`` when given) ready for remote state; the changes made."""
+    """Make ``bucket`` (and ``lock_table`` when given) ready for remote state; the changes made.
+    ``tls_policy``: add the TLS-only bucket policy (default: unless the endpoint is plain HTTP)."""
     s3 = aws.client("s3")
     changes = ensure_bucket(s3, bucket, aws.region)
     changes += ensure_versioning(s3, bucket)
     changes += ensure_encryption(s3, bucket, kms_key)
     changes += ensure_public_access_block(s3, bucket)
-    if not plain_http(aws):
+    if tls_policy if tls_policy is not None else not plain_http(aws):
         changes += ensure_tls_policy(s3, bucket, _partition(aws.region))
     changes += ensure_lifecycle(s3, bucket, noncurrent_days)
     if lock_table:

@@ -147,7 +147,7 @@ def push(ctx: click.Context, env_name: str, lock_timeout: float, file: str, forc
         ) from None
     incoming = ss.load_pushed(text, file, env_name)
     services = open_for_change(ctx, env_name, lock_timeout, start_local=False)
-    pushed = ss.push(services, incoming, force)
+    pushed = ss.push(services, incoming, force, file)
     print_notes(services.notes)
     console().print(f"Pushed {file} as serial {pushed.serial} of environment [bold]{env_name}[/bold].")
 

@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from strands_deploy.config.schema import (
+    FIX_MARK,
     NAME_RE,
     AgentConfig,
     AgentFileConfig,
@@ -38,6 +39,7 @@ from strands_deploy.config.schema import (
     ProjectConfig,
     ResourceConfig,
     SessionsConfig,
+    StateConfig,
 )
 from strands_deploy.config.yamlpos import Located, Mark, YamlSyntaxError, load_located
 from strands_deploy.errors import ConfigError, StrandsDeployError
@@ -119,6 +121,7 @@ def _fields_for(loc: tuple[Any, ...]) -> set[str]:
         ("agents", "*", "link", "*"): LinkEntry,
         ("resources", "*"): ResourceConfig,
         ("environments", "*"): EnvironmentConfig,
+        ("environments", "*", "state"): StateConfig,
     }
     parent = tuple(loc[:-1])
     pattern = tuple(
@@ -153,6 +156,8 @@ def _pydantic_problems(
             mark = located.where(loc[:-1])
             fix = f"add `{loc[-1]}:`"
             msg = f"missing required key {loc[-1]!r}"
+        elif kind == "value_error" and FIX_MARK in msg:
+            msg, fix = msg.split(FIX_MARK, 1)
         elif kind == "literal_error":
             expected = (e.get("ctx") or {}).get("expected", "")
             options = re.findall(r"'([^']*)'", str(expected))

@@ -292,6 +292,9 @@ class ResourceConfig(Strict):
         return self
 
 
+# A validator's ValueError may end with FIX_MARK + how to fix it: the loader shows that as the fix.
+FIX_MARK = " -- fix: "
+
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -314,8 +317,8 @@ class StateConfig(Strict):
     def _bucket(cls, v: str | None) -> str | None:
         if v is not None and (not BUCKET_RE.match(v) or ".." in v):
             raise ValueError(
-                f"{v!r} is not a valid S3 bucket name (3-63 characters: lowercase letters, digits, "
-                "dots and hyphens, starting and ending with a letter or digit)"
+                f"{v!r} is not a valid S3 bucket name{FIX_MARK}use 3-63 characters: lowercase "
+                "letters, digits, dots and hyphens, starting and ending with a letter or digit"
             )
         return v
 
@@ -323,19 +326,27 @@ class StateConfig(Strict):
     @classmethod
     def _key(cls, v: str | None) -> str | None:
         if v is not None and (not v.strip() or v.startswith("/") or len(v) > 900):
-            raise ValueError("`key` is the state's object key, e.g. acme/prod.json (not empty, no leading /)")
+            raise ValueError(
+                f"`key` is not a valid object key{FIX_MARK}use e.g. acme/prod.json (not empty, no leading /)"
+            )
         return v
 
     @model_validator(mode="after")
     def _check(self) -> StateConfig:
         if self.backend == "s3" and not self.bucket:
             raise ValueError(
-                "`backend: s3` needs `bucket:` (create one with `strands-deploy state bootstrap`)"
+                f"`backend: s3` needs `bucket:`{FIX_MARK}add `bucket: <globally unique name>` (then "
+                "create it with `strands-deploy state bootstrap --env <env>`)"
             )
         if self.lock == "dynamodb" and not self.lock_table:
-            raise ValueError("`lock: dynamodb` needs `lock_table:` (a table whose hash key is LockID)")
+            raise ValueError(
+                f"`lock: dynamodb` needs `lock_table:`{FIX_MARK}add `lock_table: <name>` (a table whose "
+                "hash key is LockID; `state bootstrap` creates it)"
+            )
         if self.lock_table and self.lock != "dynamodb":
-            raise ValueError("`lock_table` is used with `lock: dynamodb`; add it or remove `lock_table`")
+            raise ValueError(
+                f"`lock_table` is only used with `lock: dynamodb`{FIX_MARK}add `lock: dynamodb` or remove `lock_table`"
+            )
         return self
 
 

@@ -47,7 +47,8 @@ def classify(live: Iterable[dict[str, str]], graph: Graph, state: State) -> Disc
     recorded: set[tuple[str, str]] = set()
     recorded_ids: set[str] = set()
     for r in state.resources.values():
-        recorded_ids.update(str(v) for v in (r.physical_id, r.outputs.get("arn")) if v)
+        # every ARN a record holds counts (a queue's outputs name its dead-letter queue too)
+        recorded_ids.update(str(v) for v in (r.physical_id, *r.outputs.values()) if isinstance(v, str) and v)
         service = TYPE_SERVICE.get(r.type)
         name = r.outputs.get("name") or r.physical_id
         if service:

@@ -231,9 +231,10 @@ class StateBackend(Protocol):
         """Audit records, newest first."""
         ...
 
-    def secrets_key(self, initial: bytes | None = None) -> bytes:
+    def secrets_key(self, initial: bytes | None = None, *, replace: bool = False) -> bytes:
         """The key that fingerprints secret values, shared by everyone using this state; created
-        (as ``initial`` when given: a key migrated from another backend) if there is none."""
+        (as ``initial`` when given: a key migrated from another backend) if there is none;
+        ``replace``: set to ``initial`` whatever is there (a migration brings the state's key)."""
         ...
 
     def retire(self) -> str:
@@ -270,10 +271,10 @@ def atomic_write(path: Path, data: bytes, backup: bool = False, keep: Path | Non
             written = os.fstat(fh.fileno())
         if backup and path.exists():
             _copy_backup(path)
-        if keep is not None:
-            _link(tmp, keep)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
+        if keep is not None:  # only a version that was written becomes history
+            _link(str(path), keep)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -546,17 +547,21 @@ class LocalFileBackend:
                 break
         return records
 
-    def secrets_key(self, initial: bytes | None = None) -> bytes:
+    def secrets_key(self, initial: bytes | None = None, *, replace: bool = False) -> bytes:
         from strands_deploy.state.keys import fingerprint_key
 
-        return fingerprint_key(self.root.parent.parent, self.environment, initial)
+        return fingerprint_key(self.root.parent.parent, self.environment, initial, replace=replace)
 
     def retire(self) -> str:
-        moved = self.path.with_name(f"{self.path.name}.migrated-{time.strftime('%Y%m%dT%H%M%S')}")
+        """Move the state (and its audit trail, copied to the new backend) aside, not deleted."""
+        suffix = f".migrated-{time.strftime('%Y%m%dT%H%M%S')}"
+        moved = self.path.with_name(self.path.name + suffix)
         with self._mu:
             os.replace(self.path, moved)
+            if self.audit_path.exists():
+                os.replace(self.audit_path, self.audit_path.with_name(self.audit_path.name + suffix))
             self._remember(None, None, None)
-        return str(moved)
+        return f"moved to {moved}"
 
     def heartbeat(self, lock: LockInfo) -> None:
         self.verify_lock(lock)
@@ -660,6 +665,13 @@ class LocalFileBackend:
             self._held = None
             return
         mine = lock or self._held
+        if force and lock is not None and not holder.damaged and holder.id != lock.id:
+            raise StrandsDeployError(
+                f"the lock is now held by {holder.describe()} (id {holder.id}), not the lock {lock.id}: "
+                "nothing was released",
+                str(self.lock_path),
+                "check who holds it now; release that lock only if you are sure it is stale",
+            )
         if not force and (holder.damaged or mine is None or holder.id != mine.id):
             raise StrandsDeployError(
                 f"the lock is held by {holder.describe()}, not by this command",

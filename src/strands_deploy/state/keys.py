@@ -18,14 +18,17 @@ from strands_deploy.errors import StrandsDeployError
 KEY_BYTES = 32
 
 
-def fingerprint_key(root: Path, environment: str, initial: bytes | None = None) -> bytes:
+def fingerprint_key(
+    root: Path, environment: str, initial: bytes | None = None, *, replace: bool = False
+) -> bytes:
     """This environment's fingerprint key, created (atomically, owner-only) if missing: as
-    ``initial`` when given (a key migrated from another backend), else random."""
+    ``initial`` when given (a key migrated from another backend), else random. ``replace``:
+    write ``initial`` even over an existing key (a migration brings the state's own key)."""
     folder = root / ".strands" / "keys"
     path = folder / f"{environment}.key"
     try:
         data = path.read_bytes()
-        if len(data) == KEY_BYTES:
+        if len(data) == KEY_BYTES and not (replace and initial is not None and data != initial):
             return data
     except FileNotFoundError:
         pass

@@ -61,15 +61,7 @@ class SlotLock:
 
     def holder(self) -> LockInfo | None:
         record = self.slot.read()
-        if record is None:
-            return None
-        try:
-            data = json.loads(record.body)
-        except (ValueError, RecursionError):
-            return LockInfo.broken("not valid JSON")
-        info = LockInfo.from_dict(data)
-        info.silent_for = record.age
-        return info
+        return None if record is None else _parse(record)
 
     def heartbeat(self, lock: LockInfo) -> None:
         """Refresh the record; LockLostError (remembered for ``verify``) when it is not ours."""
@@ -154,8 +146,8 @@ class SlotLock:
         record = self.slot.read()
         if record is None:
             return
-        holder = self.holder()
-        if lock is not None and holder is not None and holder.id != lock.id:
+        holder = _parse(record)
+        if lock is not None and holder.id != lock.id:
             raise StrandsDeployError(
                 f"the lock of environment {self.environment!r} is now {holder.describe()} "
                 f"(id {holder.id}), not the lock {lock.id}: nothing was released",
@@ -178,6 +170,16 @@ class SlotLock:
             f"use `strands-deploy state unlock --env {self.environment} --force {holder.id or '<LOCK_ID>'}` "
             "if you are sure it is stale",
         )
+
+
+def _parse(record: LockRecord) -> LockInfo:
+    try:
+        data = json.loads(record.body)
+    except (ValueError, RecursionError):
+        return LockInfo.broken("not valid JSON")
+    info = LockInfo.from_dict(data)
+    info.silent_for = record.age
+    return info
 
 
 def _body(info: LockInfo) -> bytes:

@@ -91,7 +91,13 @@ class S3Backend:
         return parse_state(self.sealer.open(body, where), where, self.environment, self._restore_fix())
 
     def read(self) -> State | None:
-        obj = self.store.get(self.key)
+        if self._secrets_key is None:  # synthesis needs it next: fetch both at once
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                key = pool.submit(self._prefetch_secrets_key)
+                obj = self.store.get(self.key)
+                key.result()
+        else:
+            obj = self.store.get(self.key)
         if obj is None:
             with self._mu:
                 self._remember(None, None, None)
@@ -212,19 +218,39 @@ class S3Backend:
                 record = json.loads(self.sealer.open(obj.body, self.store.location(key)))
             except ValueError:
                 return None
+            except StrandsDeployError as e:  # one unreadable record never hides the others
+                return {"at": key.rsplit("/", 1)[-1][:15], "result": "unreadable", "detail": e.what}
             return record if isinstance(record, dict) else None
 
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(keys)))) as pool:
             return [r for r in pool.map(fetch, keys) if r is not None]
 
     # -- secrets key, migration -------------------------------------------------------------------
-    def secrets_key(self, initial: bytes | None = None) -> bytes:
+    def _prefetch_secrets_key(self) -> None:
+        """Read an existing secrets key (never create one: a read-only command must not write)."""
+        key_name = f"{self.key}.secrets-key"
+        try:
+            obj = self.store.get(key_name)
+            if obj is not None:
+                value = self.sealer.open(obj.body, self.store.location(key_name))
+                if len(value) == KEY_BYTES:
+                    with self._mu:
+                        self._secrets_key = value
+        except StrandsDeployError:
+            pass  # secrets_key() reads it again and reports the problem where it matters
+
+    def secrets_key(self, initial: bytes | None = None, *, replace: bool = False) -> bytes:
         """Shared by everyone deploying this environment, so a secret's fingerprint is the same
         on every machine; created once (conditional create: concurrent first users agree)."""
+        key_name = f"{self.key}.secrets-key"
+        if replace and initial is not None and len(initial) == KEY_BYTES:
+            self.store.put(key_name, self.sealer.seal(initial))
+            with self._mu:
+                self._secrets_key = initial
+            return initial
         with self._mu:
             if self._secrets_key is not None:
                 return self._secrets_key
-        key_name = f"{self.key}.secrets-key"
         obj = self.store.get(key_name)
         if obj is None:
             fresh = (

@@ -131,3 +131,19 @@ def local_state_exists(project: Project, env_name: str) -> Path | None:
     """The local state file of ``env_name`` when there is one (a state not yet migrated)."""
     path = project.root / ".strands" / "state" / f"{env_name}.json"
     return path if path.exists() else None
+
+
+def remote_state_exists(project: Project, env_name: str, aws: AwsContext | None = None) -> str | None:
+    """Where the S3 state of ``env_name`` is, when a bucket is configured and holds one."""
+    st = project.environment(env_name).state
+    if not st.bucket:
+        return None
+    from strands_deploy.aws.object_store import S3ObjectStore
+
+    aws = aws or state_aws(project, env_name)
+    store = S3ObjectStore(aws.client("s3"), st.bucket)
+    key = state_key(project.config, env_name)
+    try:
+        return store.location(key) if store.get(key) is not None else None
+    except StrandsDeployError:
+        return None  # no bucket (or no access): nothing there to lose

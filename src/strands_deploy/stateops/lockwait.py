@@ -40,7 +40,9 @@ def acquire(
             left = deadline - clock()
             if left <= 0:
                 if timeout > 0:
-                    e.what += f" (waited {timeout:.0f}s for it)"
+                    raise LockedError(
+                        f"{e.what} (waited {timeout:.0f}s for it)", e.where, e.fix, e.holder
+                    ) from None
                 raise
             if on_wait is not None:
                 on_wait(e.holder, left)

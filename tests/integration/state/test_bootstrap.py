@@ -23,7 +23,9 @@ def _rules(s3: Any) -> dict[str, Any]:
 
 
 def test_bootstrap_creates_everything(aws: AwsContext) -> None:
-    changes = bootstrap_state_storage(aws, BUCKET, lock_table="acme-locks", noncurrent_days=30)
+    changes = bootstrap_state_storage(
+        aws, BUCKET, tls_policy=True, lock_table="acme-locks", noncurrent_days=30
+    )
     assert changes[0] == f"created bucket {BUCKET} in us-east-1"
     assert "enabled versioning" in changes
     assert any("lock table acme-locks" in c for c in changes)
@@ -59,22 +61,22 @@ def test_bootstrap_creates_everything(aws: AwsContext) -> None:
 
 
 def test_second_run_changes_nothing(aws: AwsContext) -> None:
-    assert bootstrap_state_storage(aws, BUCKET, lock_table="acme-locks")
-    assert bootstrap_state_storage(aws, BUCKET, lock_table="acme-locks") == []
+    assert bootstrap_state_storage(aws, BUCKET, tls_policy=True, lock_table="acme-locks")
+    assert bootstrap_state_storage(aws, BUCKET, tls_policy=True, lock_table="acme-locks") == []
 
 
 def test_second_run_with_kms_changes_nothing(aws: AwsContext) -> None:
     key_id = aws.client("kms").create_key(Description="state")["KeyMetadata"]["KeyId"]
-    changes = bootstrap_state_storage(aws, BUCKET, kms_key=key_id)
+    changes = bootstrap_state_storage(aws, BUCKET, tls_policy=True, kms_key=key_id)
     assert f"set default encryption to SSE-KMS with key {key_id} (bucket key on)" in changes
     enc = aws.client("s3").get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"][
         0
     ]
     assert enc["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}
     assert enc["BucketKeyEnabled"] is True
-    assert bootstrap_state_storage(aws, BUCKET, kms_key=key_id) == []
+    assert bootstrap_state_storage(aws, BUCKET, tls_policy=True, kms_key=key_id) == []
     # without a key, an existing SSE-KMS default is kept, not downgraded
-    assert bootstrap_state_storage(aws, BUCKET) == []
+    assert bootstrap_state_storage(aws, BUCKET, tls_policy=True) == []
 
 
 def test_only_what_differs_is_changed(aws: AwsContext) -> None:
@@ -90,7 +92,7 @@ def test_only_what_differs_is_changed(aws: AwsContext) -> None:
             "RestrictPublicBuckets": True,
         },
     )
-    changes = bootstrap_state_storage(aws, BUCKET)
+    changes = bootstrap_state_storage(aws, BUCKET, tls_policy=True)
     assert not any("created bucket" in c or "versioning" in c for c in changes)
     assert "blocked all public access" in changes
     assert s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
@@ -115,7 +117,7 @@ def test_other_policy_statements_and_rules_are_kept(aws: AwsContext) -> None:
     }
     s3.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [logs_rule]})
 
-    changes = bootstrap_state_storage(aws, BUCKET)
+    changes = bootstrap_state_storage(aws, BUCKET, tls_policy=True)
     assert any(TLS_SID in c for c in changes) and any(LIFECYCLE_RULE_ID in c for c in changes)
     sids = {s["Sid"]: s for s in _policy(s3)["Statement"]}
     assert set(sids) == {"AuditorsRead", TLS_SID}
@@ -123,12 +125,12 @@ def test_other_policy_statements_and_rules_are_kept(aws: AwsContext) -> None:
     rules = _rules(s3)
     assert set(rules) == {"expire-logs", LIFECYCLE_RULE_ID}
     assert rules["expire-logs"]["Expiration"] == {"Days": 10}
-    assert bootstrap_state_storage(aws, BUCKET) == []
+    assert bootstrap_state_storage(aws, BUCKET, tls_policy=True) == []
 
 
 def test_changed_lifecycle_days_update_the_rule(aws: AwsContext) -> None:
-    bootstrap_state_storage(aws, BUCKET, noncurrent_days=90)
-    changes = bootstrap_state_storage(aws, BUCKET, noncurrent_days=30)
+    bootstrap_state_storage(aws, BUCKET, tls_policy=True, noncurrent_days=90)
+    changes = bootstrap_state_storage(aws, BUCKET, tls_policy=True, noncurrent_days=30)
     assert changes == [
         f"updated lifecycle rule {LIFECYCLE_RULE_ID} (old versions expire after 30 days, incomplete uploads after 7)"
     ]
@@ -144,7 +146,7 @@ def test_lock_table_with_wrong_key_schema(aws: AwsContext) -> None:
         BillingMode="PAY_PER_REQUEST",
     )
     with pytest.raises(StrandsDeployError) as info:
-        bootstrap_state_storage(aws, BUCKET, lock_table="acme-locks")
+        bootstrap_state_storage(aws, BUCKET, tls_policy=True, lock_table="acme-locks")
     err = info.value
     assert err.where == "dynamodb table acme-locks"
     assert "not a lock table" in err.what and "id (HASH, S)" in err.what
@@ -158,7 +160,7 @@ def test_existing_lock_table_is_kept(aws: AwsContext) -> None:
         KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    changes = bootstrap_state_storage(aws, BUCKET, lock_table="acme-locks")
+    changes = bootstrap_state_storage(aws, BUCKET, tls_policy=True, lock_table="acme-locks")
     assert not any("lock table" in c for c in changes)
 
 
@@ -166,10 +168,10 @@ def test_bucket_in_another_region(moto: str) -> None:
     from strands_deploy.aws.session import AwsSettings
 
     aws = AwsContext(AwsSettings(region="eu-west-1", endpoint_url=moto, local=True, max_attempts=3))
-    changes = bootstrap_state_storage(aws, BUCKET)
+    changes = bootstrap_state_storage(aws, BUCKET, tls_policy=True)
     assert changes[0] == f"created bucket {BUCKET} in eu-west-1"
     assert aws.client("s3").get_bucket_location(Bucket=BUCKET)["LocationConstraint"] == "eu-west-1"
-    assert bootstrap_state_storage(aws, BUCKET) == []
+    assert bootstrap_state_storage(aws, BUCKET, tls_policy=True) == []
 
 
 def test_bucket_owned_by_someone_else(aws: AwsContext, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,7 +184,7 @@ def test_bucket_owned_by_someone_else(aws: AwsContext, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(s3, "create_bucket", taken)
     with pytest.raises(StrandsDeployError) as info:
-        bootstrap_state_storage(aws, BUCKET)
+        bootstrap_state_storage(aws, BUCKET, tls_policy=True)
     assert info.value.where == f"s3://{BUCKET}"
     assert info.value.fix is not None and "choose another bucket name" in info.value.fix
 
@@ -198,7 +200,7 @@ def test_access_denied_names_the_action(aws: AwsContext, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(s3, "put_bucket_policy", denied)
     with pytest.raises(StrandsDeployError) as info:
-        bootstrap_state_storage(aws, BUCKET)
+        bootstrap_state_storage(aws, BUCKET, tls_policy=True)
     assert info.value.fix is not None and "s3:PutBucketPolicy" in info.value.fix
 
 
@@ -212,6 +214,6 @@ def test_bucket_forbidden_on_head(aws: AwsContext, monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(s3, "head_bucket", forbidden)
     with pytest.raises(StrandsDeployError) as info:
-        bootstrap_state_storage(aws, BUCKET)
+        bootstrap_state_storage(aws, BUCKET, tls_policy=True)
     assert "another AWS account" in info.value.what
     assert info.value.fix is not None and "choose another bucket name" in info.value.fix
