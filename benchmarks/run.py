@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="latency/wait multiplier (1 = real AWS)")
     parser.add_argument("--agents", default=None, help="agent counts for S4/S5, e.g. 20,100")
     parser.add_argument(
-        "--only", default=None, help="comma-separated groups: S1 (1-3, 7), S4 (4, 5, 6b), S6, R1"
+        "--only", default=None, help="comma-separated groups: S1 (1-3, 7), S4 (4, 5, 6b), S6, S11"
     )
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--keep", action="store_true", help="keep the generated projects")
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {TOOL} not found; run `make install` first", file=sys.stderr)
         return 2
     counts = [int(x) for x in args.agents.split(",")] if args.agents else ([20] if args.quick else [20, 100])
-    groups = {g.strip().upper() for g in args.only.split(",")} if args.only else {"S1", "S4", "S6", "R1"}
+    groups = {g.strip().upper() for g in args.only.split(",")} if args.only else {"S1", "S4", "S6", "S11"}
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         if "S6" in groups:
             log("scenario 6: plan on a 1,000-resource state")
             results += bench.big_state()
-        if "R1" in groups:
-            log("scenario R1: remote (S3) state on a no-change deploy")
+        if "S11" in groups:
+            log("scenario S11: remote (S3) state on a no-change deploy")
             results += bench.remote_state()
     except KeyboardInterrupt:
         log("interrupted: writing what ran")

@@ -468,19 +468,19 @@ class Bench:
         return out
 
     def remote_state(self, repeats: int = 3) -> list[Result]:
-        """Scenario R1: what S3 state adds to a no-change deploy (lock, read, audit, unlock),
+        """Scenario S11 (issue 15): what S3 state adds to a no-change deploy (lock, read, audit, unlock),
         against the same deploy with local state; medians of ``repeats`` runs each."""
         self.fresh_cloud()
         root = write_project(self.workdir / "remote", "remote", 1, self.proxy.endpoint)
         first = run_tool(["-C", str(root), "deploy", "--env", "bench", "--json"])
         r1 = Result(
-            "R1", "1 agent, nothing changed: deploy with S3 state", target="≤ +0.3 s over local state"
+            "S11", "1 agent, nothing changed: deploy with S3 state", target="≤ +0.3 s over local state"
         )
         if first.returncode != 0:
             r1.status, r1.notes = "failed", surfaced_errors(first)[:5]
             return [r1]
         deploy = ["-C", str(root), "deploy", "--env", "bench", "--json"]
-        local = [self.measure(Result("R1 local", ""), deploy).wall for _ in range(repeats)]
+        local = [self.measure(Result("S11 local", ""), deploy).wall for _ in range(repeats)]
         yaml = root / "strands.yaml"
         yaml.write_text(
             yaml.read_text().replace(

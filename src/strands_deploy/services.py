@@ -151,32 +151,14 @@ class Services:
         return state
 
     def _refuse_unmigrated(self) -> None:
-        """The configured backend holds no state but the other one does: deploying would start
-        the environment over. (S3 is checked only when a bucket is still configured.)"""
-        from strands_deploy.stateops.backends import local_state_exists, remote_state_exists
+        """The configured backend holds no state but the other one does: stop before a deploy
+        would start the environment over."""
+        from strands_deploy.stateops.backends import refuse_unmigrated
 
-        if self.env.state.backend == "local":
-            if self.target == "local" or not self.env.state.bucket:
-                return  # the embedded local cloud never has remote state
-            same = (self.env.state.region or self.region) == self.region
-            where = remote_state_exists(self.project, self.env_name, self.aws if same else None)
-            if where is not None:
-                raise StrandsDeployError(
-                    f"environment {self.env_name!r} is configured for local state, which is empty, "
-                    f"but its state is in {where}",
-                    f"environments.{self.env_name}.state",
-                    f"move it first: `strands-deploy state migrate --env {self.env_name} --to local` "
-                    "(keep `bucket:` in strands.yaml until then), or set `backend: s3` back",
-                )
-            return
-        path = local_state_exists(self.project, self.env_name)
-        if path is not None:
-            raise StrandsDeployError(
-                f"environment {self.env_name!r} is configured for S3 state ({self.backend.location}), "
-                f"which is empty, but its state is still in {path}",
-                f"environments.{self.env_name}.state",
-                f"move it first: `strands-deploy state migrate --env {self.env_name} --to s3`",
-            )
+        if self.target == "local":
+            return  # the embedded local cloud never has remote state
+        same = (self.env.state.region or self.region) == self.region
+        refuse_unmigrated(self.project, self.env_name, self.backend.location, self.aws if same else None)
 
     def check_binding(self, state: State) -> None:
         """A state belongs to one project, environment, account and region: refuse any other."""

@@ -147,3 +147,28 @@ def remote_state_exists(project: Project, env_name: str, aws: AwsContext | None 
         return store.location(key) if store.get(key) is not None else None
     except StrandsDeployError:
         return None  # no bucket (or no access): nothing there to lose
+
+
+def refuse_unmigrated(project: Project, env_name: str, location: str, aws: AwsContext | None) -> None:
+    """Called when the configured backend (at ``location``) holds no state: raise if the other
+    backend holds it (S3 is checked only while a bucket is still configured)."""
+    st = project.environment(env_name).state
+    if st.backend == "local":
+        where = remote_state_exists(project, env_name, aws)
+        if where is not None:
+            raise StrandsDeployError(
+                f"environment {env_name!r} is configured for local state, which is empty, but its "
+                f"state is in {where}",
+                f"environments.{env_name}.state",
+                f"move it first: `strands-deploy state migrate --env {env_name} --to local` (keep "
+                "`bucket:` in strands.yaml until then), or set `backend: s3` back",
+            )
+        return
+    path = local_state_exists(project, env_name)
+    if path is not None:
+        raise StrandsDeployError(
+            f"environment {env_name!r} is configured for S3 state ({location}), which is empty, but "
+            f"its state is still in {path}",
+            f"environments.{env_name}.state",
+            f"move it first: `strands-deploy state migrate --env {env_name} --to s3`",
+        )
