@@ -18,6 +18,8 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from strands_deploy.errors import StrandsDeployError
 from strands_deploy.process import boot_id, process_start_time
@@ -38,7 +40,13 @@ class SlotLock:
         self._lost: LockLostError | None = None
         self._mu = threading.Lock()
 
-    def lock(self, command: str, identity: str | None) -> LockInfo:
+    def lock(
+        self, command: str, identity: str | None, alongside: Callable[[], None] | None = None
+    ) -> LockInfo:
+        """Take the lock: a conditional create, then a read-back that the record is ours (a store
+        whose conditional create is not atomic, like some S3 emulators, can let two creates
+        through; only the one whose record stayed holds the lock). ``alongside`` runs during the
+        read-back (the S3 backend fetches the state meanwhile)."""
         info = LockInfo(
             str(uuid.uuid4()),
             _user(),
@@ -55,8 +63,16 @@ class SlotLock:
             token = self.slot.create(_body(info))
         except PreconditionFailed:
             raise locked_error(self.environment, self.slot.location, self.holder()) from None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            side = pool.submit(alongside) if alongside is not None else None
+            record = self.slot.read()
+            if side is not None:
+                side.result()
+        holder = None if record is None else _parse(record)
+        if holder is None or holder.id != info.id:
+            raise locked_error(self.environment, self.slot.location, holder)
         with self._mu:
-            self._held, self._token, self._lost = info, token, None
+            self._held, self._token, self._lost = info, record.token if record else token, None
         return info
 
     def holder(self) -> LockInfo | None:

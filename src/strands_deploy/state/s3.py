@@ -37,7 +37,7 @@ from strands_deploy.state.document import check_successor, parse_state, state_by
 from strands_deploy.state.keys import KEY_BYTES
 from strands_deploy.state.locking import DEFAULT_PERIOD, ObjectLockSlot, SlotLock
 from strands_deploy.state.model import State
-from strands_deploy.state.remote import LockSlot, ObjectStore, PreconditionFailed, StoreError
+from strands_deploy.state.remote import LockSlot, ObjectStore, PreconditionFailed, StoredObject, StoreError
 
 
 def _iso(epoch: float | None) -> str:
@@ -70,6 +70,8 @@ class S3Backend:
         self._lineage: str | None = None
         self._serial: int | None = None
         self._secrets_key: bytes | None = None
+        # the state as fetched right after this object took the lock (used once by ``read``)
+        self._prefetched: tuple[StoredObject | None] | None = None
         self._mu = threading.Lock()
 
     @property
@@ -90,14 +92,24 @@ class S3Backend:
     def _parse(self, body: bytes, where: str) -> State:
         return parse_state(self.sealer.open(body, where), where, self.environment, self._restore_fix())
 
-    def read(self) -> State | None:
-        if self._secrets_key is None:  # synthesis needs it next: fetch both at once
+    def _fetch(self) -> StoredObject | None:
+        """The state object, with the secrets key fetched alongside the first time (synthesis
+        needs it next)."""
+        if self._secrets_key is None:
             with ThreadPoolExecutor(max_workers=1) as pool:
                 key = pool.submit(self._prefetch_secrets_key)
                 obj = self.store.get(self.key)
                 key.result()
-        else:
-            obj = self.store.get(self.key)
+            return obj
+        return self.store.get(self.key)
+
+    def _prefetch_state(self) -> None:
+        """Run while the lock is confirmed: the state as it is under the lock, for ``read``."""
+        self._prefetched = (self._fetch(),)
+
+    def read(self) -> State | None:
+        prefetched, self._prefetched = self._prefetched, None
+        obj = prefetched[0] if prefetched is not None else self._fetch()
         if obj is None:
             with self._mu:
                 self._remember(None, None, None)
@@ -160,7 +172,11 @@ class S3Backend:
     # -- lock -------------------------------------------------------------------------------------
     def lock(self, command: str) -> LockInfo:
         self.command = command
-        return self._lock.lock(command, self.identity)
+        try:
+            return self._lock.lock(command, self.identity, alongside=self._prefetch_state)
+        except BaseException:
+            self._prefetched = None  # read under someone else's lock: never used
+            raise
 
     def unlock(self, lock: LockInfo | None = None, force: bool = False) -> None:
         self._lock.unlock(lock, force)

@@ -144,7 +144,11 @@ def test_of_50_concurrent_lockers_exactly_one_wins_and_the_others_fail_at_once(
     # Failing fast: one conditional create per attempt, one read of the holder per loser — no
     # retry loop, no backoff (botocore's own retries would show here too).
     assert count_requests.get("PutObject") == n
-    assert count_requests.get("GetObject") == (n - 1) + 1  # + the lock_info above
+    # each loser reads the holder once; the winner reads its lock back, and fetches the state and
+    # the secrets key meanwhile; + the lock_info above. (Under load, moto's conditional create is
+    # not atomic and a second create can pass; that loser is refused at its read-back, costing a
+    # few more reads.) No retries, no loops.
+    assert (n - 1) + 3 + 1 <= count_requests.get("GetObject", 0) <= (n - 1) + 3 + 1 + 12
     backends[winner].unlock()
     assert make(s3).lock_info() is None
 
