@@ -173,6 +173,54 @@ class Link(str):
         return {"anyOf": [{"type": "string"}, handler(schema)]}
 
 
+BucketEvent = Literal["created", "removed"]
+TRIGGER_KINDS = ("queue", "topic", "bucket", "schedule", "pattern", "table")
+
+
+class TriggerConfig(Strict):
+    """One event source that invokes the agent (docs/agents.md, "Triggers"). Exactly one of
+    ``queue``, ``topic``, ``bucket``, ``schedule``, ``pattern``, ``table``; ``prompt`` is a template
+    that turns the event into the agent's input (``"New file {{ s3.key }} arrived"``)."""
+
+    queue: str | None = None  # an SQS queue resource
+    topic: str | None = None  # an SNS topic resource
+    bucket: str | None = None  # S3 object events of a bucket resource
+    events: list[BucketEvent] = Field(default_factory=lambda: list[BucketEvent](["created"]))
+    prefix: str = ""
+    suffix: str = ""
+    schedule: str | None = None  # EventBridge schedule: rate(5 minutes) | cron(0 9 * * ? *)
+    pattern: dict[str, Any] | None = None  # EventBridge event pattern on the default bus
+    table: str | None = None  # a DynamoDB table resource's stream
+    prompt: str | None = None  # template; default: the event record as JSON
+    batch_size: int = Field(1, ge=1, le=10)
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in TRIGGER_KINDS if getattr(self, k) is not None)
+
+    @property
+    def source(self) -> Any:
+        return getattr(self, self.kind)
+
+    @model_validator(mode="after")
+    def _one(self) -> TriggerConfig:
+        kinds = [k for k in TRIGGER_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                f"a trigger names exactly one source{FIX_MARK}use one of "
+                + ", ".join(f"`{k}:`" for k in TRIGGER_KINDS)
+                + (f" (this one has {', '.join(kinds)})" if kinds else "")
+            )
+        if self.schedule is not None and not re.fullmatch(r"(rate|cron)\(.+\)", self.schedule.strip()):
+            raise ValueError(
+                f"schedule {self.schedule!r} is not an EventBridge schedule{FIX_MARK}use "
+                "`rate(5 minutes)` or `cron(0 9 * * ? *)`"
+            )
+        if (self.prefix or self.suffix or self.events != ["created"]) and self.bucket is None:
+            raise ValueError(f"`events`, `prefix` and `suffix` apply to bucket triggers{FIX_MARK}remove them")
+        return self
+
+
 class AgentConfig(Strict):
     path: str
     entry: str = "agent.py:agent"
@@ -190,7 +238,8 @@ class AgentConfig(Strict):
     cors: Cors | None = None
     sessions: SessionsConfig | None = None  # `true` is {ttl_days: 30}; `false` is None
     link: list[Link] = Field(default_factory=list)
-    trigger: str | None = None
+    trigger: str | None = None  # shorthand for `triggers: [{queue: NAME}]`
+    triggers: list[TriggerConfig] = Field(default_factory=list)
     role: Literal["shared", "own"] = "own"
     # Bedrock model id(s) / inference profile id(s) the agent may invoke; None: the Strands
     # SDK's default model (synth.agent.DEFAULT_MODEL_ID)
@@ -360,6 +409,10 @@ class EnvironmentConfig(Strict):
     tags: dict[str, str] = Field(default_factory=dict)
     state: StateConfig = Field(default_factory=lambda: StateConfig())  # type: ignore[call-arg]
     alarms: AlarmsConfig | None = None  # where this environment's alarms notify, by default
+    # per-environment overrides of agent and resource settings (merged over the top-level ones;
+    # mappings such as `environment` merge key by key): `agents: {support: {memory: 4096}}`
+    agents: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    resources: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("account", mode="before")
     @classmethod
