@@ -60,6 +60,19 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _shared_layer_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Layer zips built for AWS go to a cache shared between projects (the user cache folder):
+    tests share one of their own, never the developer's ~/.cache."""
+    previous = os.environ.get("STRANDS_DEPLOY_CACHE_DIR")
+    os.environ["STRANDS_DEPLOY_CACHE_DIR"] = str(tmp_path_factory.mktemp("layer-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("STRANDS_DEPLOY_CACHE_DIR", None)
+    else:
+        os.environ["STRANDS_DEPLOY_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real moto server in its own process, for this test session (one per xdist worker)."""

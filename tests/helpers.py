@@ -12,6 +12,19 @@ agent = Agent(callback_handler=None)
 """
 
 
+# An agent for projects deployed with `requirements=""` (no layer) to moto or to the local cloud
+# through an `endpoint:`: the local cloud's workers have strands from the host. The guarded import
+# tells the import check (packaging/imports.py) that the package is not expected in a layer.
+AGENT_NO_LAYER = """\
+try:
+    from strands import Agent
+except ImportError:  # provided by the local cloud's workers in these tests; no layer is built
+    raise
+
+agent = Agent(callback_handler=None)
+"""
+
+
 def write_project(
     root: Path, yaml_text: str, agents: dict[str, str] | None = None, requirements: str = "strands-agents\n"
 ) -> Path:

@@ -209,7 +209,10 @@ class Services:
                     _suggest(a, set(self.project.agents), "check the agent names in strands.yaml"),
                 )
         if check_code:
+            from strands_deploy.packaging.imports import import_problems
+
             problems = code_problems(self.project, agents or None)
+            problems += import_problems(self.project, agents or None)
             if problems:
                 raise ConfigError(problems)
         return synthesize(
@@ -348,7 +351,7 @@ def open_services(
 ) -> Services:
     from strands_deploy.stateops.backends import make_backend
 
-    project = load_project(project_dir)
+    project = load_project(project_dir).for_environment(env_name)
     env = project.environment(env_name)
     services = Services(
         project=project,

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from tests.helpers import write_project
+from tests.helpers import AGENT_NO_LAYER, write_project
 
 PROJECT = """\
 project: cyc
@@ -28,7 +28,7 @@ environments:
   local: {{endpoint: "{endpoint}"}}
 """
 
-AGENT = "from strands import Agent\n\nagent = Agent(callback_handler=None)\n"
+AGENT = AGENT_NO_LAYER
 
 
 def client(service: str, endpoint: str) -> Any:

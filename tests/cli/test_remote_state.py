@@ -18,9 +18,9 @@ from typing import Any
 import boto3
 
 from tests.conftest import stop_process
-from tests.helpers import write_project
+from tests.helpers import AGENT_NO_LAYER, write_project
 
-AGENT = "from strands import Agent\n\nagent = Agent(callback_handler=None)\n"
+AGENT = AGENT_NO_LAYER
 SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 # CI variables of the machine running the tests must not leak into the commands' audit records

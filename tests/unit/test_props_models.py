@@ -59,6 +59,7 @@ agents:
     alarms: false
     requirements: none.txt
     sessions: {ttl_days: 7}
+    triggers: [{bucket: docs, prefix: in/}, {schedule: "rate(1 hour)"}, {pattern: {source: [my.app]}}, {table: tickets}]
   gate:
     path: agents/gate
     role: shared
@@ -134,9 +135,10 @@ def test_the_fixture_uses_every_feature(tmp_path: Path) -> None:
         "shared.http-api",
         "shared.sessions",
         "agent.worker.trigger-jobs",
-        "agent.support.deps",
         "agent.support.alarm-duration",
     } <= addresses
+    # agents with identical requirements share one layer
+    assert any(a.startswith("shared.deps-") for a in addresses), sorted(addresses)
     assert "agent.quiet.deps" not in addresses and "agent.quiet.alarm-errors" not in addresses
     table = graph.resources["resource.tickets.table"].props
     assert (table["range_key"], table["range_key_type"]) == ("created", "N")

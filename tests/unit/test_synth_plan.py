@@ -45,6 +45,7 @@ def test_addresses_and_names(tmp_path: Path) -> None:
         "resource.tickets.table",
         "resource.docs.bucket",
         "resource.jobs.queue",
+        "shared.artifacts",  # an AWS environment: large code and layers are uploaded through it
     } == set(g.resources)
     fn = g.resources["agent.support.function"]
     assert fn.props["name"] == "acme-dev-support"

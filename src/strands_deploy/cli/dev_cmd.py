@@ -121,7 +121,7 @@ def command(ctx: click.Context, env_name: str, agents: tuple[str, ...], port: in
         if offline:
             from strands_deploy.config.loader import load_project
 
-            project: Any = load_project(root_dir)
+            project: Any = load_project(root_dir).for_environment(env_name)
             project.environment(env_name)  # an unknown environment is an error here too
         else:
             from strands_deploy.services import open_services

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -65,12 +66,53 @@ def command(
     if as_json:
         print_json(answer)
         return
-    console().print(str(answer.get("response", "")), markup=False, highlight=False, soft_wrap=True)
+    render_answer(answer, folder=_agent_folder(services, agent))
     sid = answer.get("session_id")
     if sid:
         env_flag = f" --env {env_name}"
         err_console().print(
             f"[dim]session {sid}  (continue: strands-deploy invoke {agent} --session {sid}{env_flag} ...)[/dim]",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _agent_folder(services: Services, agent: str) -> str:
+    try:
+        return str(services.project.agents[agent].path)
+    except (AttributeError, KeyError, TypeError):
+        return ""
+
+
+def _is_json_of(text: str, value: Any) -> bool:
+    try:
+        return bool(json.loads(text) == value)
+    except ValueError:
+        return False
+
+
+def render_answer(answer: dict[str, Any], folder: str = "") -> None:
+    """The answer for people: the response text, the structured output as JSON (when the agent has
+    a structured output model) and, on stderr, the tools that raised (``tool_errors``)."""
+    from rich.markup import escape
+
+    response = str(answer.get("response", ""))
+    structured = answer.get("structured")
+    # with structured output, the response is often just that object as a JSON string
+    if structured is None or (response.strip() and not _is_json_of(response, structured)):
+        console().print(response, markup=False, highlight=False, soft_wrap=True)
+    if structured is not None:
+        console().print_json(json.dumps(structured, default=str))
+    for error in answer.get("tool_errors") or []:
+        if not isinstance(error, dict):
+            continue
+        where = ""
+        if error.get("file"):
+            prefix = f"{folder.rstrip('/')}/" if folder and not str(error["file"]).startswith("/") else ""
+            where = f"{prefix}{error['file']}" + (f":{error['line']}" if error.get("line") else "")
+        err_console().print(
+            f"[red]tool {escape(str(error.get('tool') or '?'))} failed:[/red] "
+            f"[dim]{escape(str(error.get('error', '')))}{'  at ' + escape(where) if where else ''}[/dim]",
             highlight=False,
             soft_wrap=True,
         )

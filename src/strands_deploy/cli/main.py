@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "outputs": ("strands_deploy.cli.outputs_cmd", "Print agent URLs, names and ARNs."),
     "graph": ("strands_deploy.cli.graph_cmd", "Print the resource graph."),
     "invoke": ("strands_deploy.cli.invoke_cmd", "Send a prompt to a deployed agent."),
+    "simulate": ("strands_deploy.cli.simulate_cmd", "Send a deployed agent a sample trigger event."),
     "logs": ("strands_deploy.cli.logs_cmd", "Read an agent's logs."),
     "dev": ("strands_deploy.cli.dev_cmd", "Run agents locally with hot reload."),
     "local": ("strands_deploy.cli.local_cmd", "Start, stop or reset the embedded local cloud."),

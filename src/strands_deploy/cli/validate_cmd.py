@@ -12,9 +12,13 @@ def command(ctx: click.Context, as_json: bool) -> None:
     """Check strands.yaml, discovered agents and the agents' code; report every problem at once."""
     from strands_deploy.config.loader import validate_project
     from strands_deploy.errors import ConfigError
+    from strands_deploy.packaging.imports import import_problems
 
     try:
         project = validate_project(project_dir(ctx))
+        undeclared = import_problems(project)  # imports the requirements do not provide
+        if undeclared:
+            raise ConfigError(undeclared)
     except ConfigError as e:
         if as_json:
             print_json({"valid": False, "problems": [p.to_dict() for p in e.problems]})

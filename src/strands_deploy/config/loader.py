@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import os
 import re
 import stat
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +69,35 @@ class Project:
     entry_marks: dict[str, str] = field(default_factory=dict)
     # where each agent is declared (file:line:col), for problems found at synthesis
     agent_marks: dict[str, str] = field(default_factory=dict)
-    # valid, but worth a second look (a shared role...): `validate` prints them, exit code 0
+    # valid, but worth a second look (a shared role...): `validate` prints them, exit code 0.
+    # The project as loaded holds those of every environment's overrides too; the project of one
+    # environment (:meth:`for_environment`) only its own.
     warnings: list[StrandsDeployError] = field(default_factory=list)
+    # the agents and resources of each environment with `agents:`/`resources:` overrides, merged
+    overridden: dict[str, EnvironmentSettings] = field(default_factory=dict)
+    # the project as loaded, when this is the project of one environment (see for_environment)
+    base: Project | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
         return self.config.project
+
+    def for_environment(self, env: str) -> Project:
+        """The project as environment ``env`` deploys it: its ``agents``, ``config.agents`` and
+        ``config.resources`` with the environment's overrides merged in (see :func:`merge_settings`).
+        Other environments are unaffected; without overrides anywhere this is the project itself."""
+        base = self.base or self
+        if not base.overridden:
+            return base
+        others = {id(w) for name, s in base.overridden.items() if name != env for w in s.warnings}
+        warnings = [w for w in base.warnings if id(w) not in others]
+        settings = base.overridden.get(env)
+        if settings is None:
+            return replace(base, warnings=warnings, base=base)
+        config = base.config.model_copy(
+            update={"agents": settings.config_agents, "resources": settings.resources}
+        )
+        return replace(base, config=config, agents=settings.agents, warnings=warnings, base=base)
 
     def environment_names(self) -> list[str]:
         names = list(self.config.environments)
@@ -100,6 +124,16 @@ class Project:
         not reachable from the internet, and nothing in it is real data."""
         declared = self.config.environments.get(env)
         return env == LOCAL_ENV or (declared is not None and declared.endpoint is not None)
+
+
+@dataclass(frozen=True)
+class EnvironmentSettings:
+    """One environment's agents and resources with its overrides merged over the top-level ones."""
+
+    config_agents: dict[str, AgentConfig]  # those declared in strands.yaml (ProjectConfig.agents)
+    agents: dict[str, AgentConfig]  # every agent (with the discovered ones), as Project.agents
+    resources: dict[str, ResourceConfig]
+    warnings: list[StrandsDeployError] = field(default_factory=list)  # this environment's own
 
 
 def _suggest(word: str, options: list[str] | set[str], otherwise: str) -> str:
@@ -135,8 +169,14 @@ def _fields_for(loc: tuple[Any, ...]) -> set[str]:
 
 
 def _pydantic_problems(
-    err: ValidationError, located: Located, prefix: tuple[Any, ...] = ()
+    err: ValidationError,
+    located: Located,
+    prefix: tuple[Any, ...] = (),
+    fields_prefix: tuple[Any, ...] | None = None,
 ) -> list[StrandsDeployError]:
+    """``prefix``: where the validated mapping is in ``located``; ``fields_prefix``: where a mapping
+    of that model sits in strands.yaml, for the 'did you mean' of unknown keys (default: the
+    project's own layout, ``prefix`` left out)."""
     problems = []
     for e in err.errors():
         loc = (*prefix, *e["loc"])
@@ -145,7 +185,8 @@ def _pydantic_problems(
         if kind == "extra_forbidden":
             key = loc[-1]
             mark = located.where(loc, key=True)
-            allowed = _fields_for(loc[len(prefix) :] if prefix else loc)
+            own = tuple(e["loc"])
+            allowed = _fields_for((*fields_prefix, *own) if fields_prefix is not None else own)
             hint = _suggest(str(key), allowed, f"remove it; allowed here: {', '.join(sorted(allowed))}")
             problems.append(StrandsDeployError(f"unknown key {key!r}", str(mark), hint))
             continue
@@ -207,6 +248,19 @@ def validate_project(start: Path) -> Project:
         and _is_file(project.root / agent.path / agent.entry.partition(":")[0])
     ]
     problems = problems + code_problems(project, checkable)
+    # an environment whose overrides move an agent's code (`path`, `entry`) runs other code
+    for env_name, settings in project.overridden.items():
+        moved = [
+            name
+            for name, agent in sorted(settings.agents.items())
+            if (agent.path, agent.entry) != (project.agents[name].path, project.agents[name].entry)
+            and _inside(project.root / agent.path, project.root)
+            and _is_file(project.root / agent.path / agent.entry.partition(":")[0])
+        ]
+        problems += [
+            StrandsDeployError(f"environment {env_name!r}: {p.what}", p.where, p.fix)
+            for p in code_problems(project.for_environment(env_name), moved)
+        ]
     if problems:
         raise ConfigError(sorted(problems, key=_problem_order))
     return project
@@ -242,15 +296,24 @@ def _load(start: Path) -> tuple[Project, list[StrandsDeployError], set[str]]:
         )
     config: ProjectConfig | None = None
     unchecked: set[str] = set()  # agents whose `path` is invalid: their folder is not checked
+    # ("agents" | "resources", name) of those with problems of their own: not merged with overrides
+    broken: set[tuple[str, str]] = set()
     try:
         config = ProjectConfig.model_validate(raw)
     except ValidationError as e:
         problems.extend(_pydantic_problems(e, located))
+        broken.update(
+            (str(err["loc"][0]), str(err["loc"][1]))
+            for err in e.errors()
+            if len(err["loc"]) >= 2 and err["loc"][0] in ("agents", "resources")
+        )
 
     partial = config or _partial_config(raw, unchecked)
     agents: dict[str, AgentConfig] = dict(partial.agents)
     agent_files: dict[str, Path] = {name: source for name in agents}
     agent_marks: dict[str, Mark] = {name: located.where(("agents", name), key=True) for name in agents}
+    # where each `environment` value of a discovered agent is written (in its strands.agent.yaml)
+    value_marks: dict[tuple[str, str], Mark] = {}
     # Discovered agents: agents/<folder>/strands.agent.yaml joins the project (monorepo use).
     for file in _discovered_agent_files(root):
         sub = _read_yaml(file, problems)
@@ -270,6 +333,7 @@ def _load(start: Path) -> tuple[Project, list[StrandsDeployError], set[str]]:
             agent = AgentFileConfig.model_validate(data)
         except ValidationError as e:
             problems.extend(_pydantic_problems(e, sub))
+            broken.add(("agents", str(data.get("name") or file.parent.name)))
             continue
         name = agent.name or file.parent.name
         rel = (
@@ -291,9 +355,17 @@ def _load(start: Path) -> tuple[Project, list[StrandsDeployError], set[str]]:
         agents[name] = AgentConfig.model_validate(fields)
         agent_files[name] = file
         agent_marks[name] = Mark(str(file), 1, 1)
+        value_marks.update({(name, key): sub.where(("environment", key)) for key in agent.environment})
 
     warnings: list[StrandsDeployError] = []
-    problems.extend(_semantic_problems(root, partial, agents, agent_marks, located, unchecked, warnings))
+    base_problems = _semantic_problems(
+        root, partial, agents, agent_marks, located, unchecked, warnings, value_marks
+    )
+    problems.extend(base_problems)
+    overridden, override_problems = _environment_overrides(
+        root, partial, agents, agent_marks, located, unchecked, broken, value_marks, base_problems, warnings
+    )
+    problems.extend(override_problems)
     entry_marks = {
         name: str(located.where(("agents", name, "entry")) if name in partial.agents else agent_marks[name])
         for name in agents
@@ -311,7 +383,10 @@ def _load(start: Path) -> tuple[Project, list[StrandsDeployError], set[str]]:
             )
             for name in agents
         },
-        warnings=sorted(warnings, key=_problem_order),
+        warnings=sorted(
+            [*warnings, *(w for s in overridden.values() for w in s.warnings)], key=_problem_order
+        ),
+        overridden=overridden,
     )
     return project, problems, unchecked
 
@@ -508,8 +583,10 @@ def _semantic_problems(
     located: Located,
     unchecked: Collection[str] = (),
     warnings: list[StrandsDeployError] | None = None,
+    value_marks: Mapping[tuple[str, str], Mark] | None = None,
 ) -> list[StrandsDeployError]:
-    """The problems; what is valid but risky is appended to ``warnings``."""
+    """The problems; what is valid but risky is appended to ``warnings``. ``value_marks``: where
+    the `environment` values of agents not declared in strands.yaml are written."""
     problems: list[StrandsDeployError] = []
     if warnings is None:
         warnings = []
@@ -602,26 +679,17 @@ def _semantic_problems(
                     AUTH_FIX,
                 )
             )
-        if agent.trigger is not None:
-            res = resources.get(agent.trigger)
-            if res is None:
-                problems.append(
-                    StrandsDeployError(
-                        f"agent {name!r}: trigger {agent.trigger!r} is not a declared resource",
-                        field_at("trigger"),
-                        _suggest(agent.trigger, set(resources), "declare a queue under `resources:`"),
-                    )
-                )
-            elif res.type != "queue" and res.type in _RESOURCE_TYPES:
-                problems.append(
-                    StrandsDeployError(
-                        f"agent {name!r}: trigger {agent.trigger!r} is a {res.type}, not a queue",
-                        field_at("trigger"),
-                        "only queues can trigger an agent",
-                    )
-                )
+        problems.extend(_trigger_problems(name, agent, resources, field_at))
         for i, statement in enumerate(agent.permissions):
             problems.extend(_check_statement(statement, agent, name, field_at("permissions", i)))
+
+    def value_at(agent: str, key: str) -> str:
+        path = ("agents", agent, "environment", key)
+        if agent in config.agents or (isinstance(located, _EnvironmentView) and located.writes(path)):
+            return at(*path)
+        return str((value_marks or {}).get((agent, key)) or agent_marks.get(agent) or located.file)
+
+    problems.extend(_reference_problems(config, agents, value_at))
     for env_name, env in config.environments.items():
         if not re.fullmatch(r"[a-z][a-z0-9-]{0,15}", env_name):
             problems.append(
@@ -712,6 +780,81 @@ def _notify_problems(
 
 _RESOURCE_TYPES = frozenset(("table", "bucket", "queue", "topic", "secret", "parameter"))
 
+
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
+
+
+def _trigger_problems(
+    name: str, agent: AgentConfig, resources: dict[str, Any], field_at: Any
+) -> list[StrandsDeployError]:
+    """`trigger:` and `triggers:`: each names a declared resource of its kind's type (a queue, a
+    topic, a bucket, a table), a schedule AWS accepts, a non-empty pattern; one source once."""
+    problems: list[StrandsDeployError] = []
+    entries: list[tuple[str, str, Any, str]] = []  # (kind, source, value, where)
+    if agent.trigger is not None:
+        entries.append(("queue", agent.trigger, agent.trigger, field_at("trigger")))
+    for i, t in enumerate(agent.triggers):
+        entries.append((t.kind, str(t.source), t.source, field_at("triggers", i, t.kind)))
+    seen: set[tuple[str, str]] = set()
+    for kind, source, value, where in entries:
+        if kind == "schedule":
+            problems.extend(_schedule_problems(name, str(value), where))
+            continue
+        if kind == "pattern":
+            if not isinstance(value, dict) or not value:
+                problems.append(
+                    StrandsDeployError(
+                        f"agent {name!r}: an event pattern trigger needs a non-empty pattern",
+                        where,
+                        'match some events, e.g. `pattern: {source: ["my.app"], detail-type: ["order"]}`',
+                    )
+                )
+            continue
+        label = "trigger" if where == field_at("trigger") else f"{kind} trigger"
+        res = resources.get(source)
+        same_type = {r for r, cfg in resources.items() if cfg.type == kind}
+        if res is None:
+            problems.append(
+                StrandsDeployError(
+                    f"agent {name!r}: {label} {source!r} is not a declared resource",
+                    where,
+                    _suggest(source, same_type or set(resources), f"declare a {kind} under `resources:`"),
+                )
+            )
+        elif res.type != kind and res.type in _RESOURCE_TYPES:
+            problems.append(
+                StrandsDeployError(
+                    f"agent {name!r}: {label} {source!r} is a {res.type}, not a {kind}",
+                    where,
+                    _suggest(source, same_type, f"a `{kind}:` trigger names a {kind} resource"),
+                )
+            )
+        elif kind in ("queue", "topic", "table") and (kind, source) in seen:
+            problems.append(
+                StrandsDeployError(
+                    f"agent {name!r} is triggered by {kind} {source!r} twice",
+                    where,
+                    "keep one trigger per queue, topic or table (`trigger:` is `triggers: [{queue: ...}]`)",
+                )
+            )
+        seen.add((kind, source))
+    return problems
+
+
+def _schedule_problems(name: str, schedule: str, where: str) -> list[StrandsDeployError]:
+    """A rate needs a positive count with its unit (singular for 1); a cron, six fields."""
+    text = schedule.strip()
+    fix = "use `rate(1 hour)`, `rate(5 minutes)` or `cron(0 9 * * ? *)` (min hour day month weekday year)"
+    if text.startswith("rate("):
+        m = _RATE.fullmatch(text)
+        count = int(m.group(1)) if m else 0
+        if m is None or count < 1 or (count == 1) != (not m.group(2).endswith("s")):
+            return [StrandsDeployError(f"agent {name!r}: {schedule!r} is not a valid rate", where, fix)]
+    elif len(text[len("cron(") : -1].split()) != 6:
+        return [StrandsDeployError(f"agent {name!r}: {schedule!r} needs six cron fields", where, fix)]
+    return []
+
+
 AUTH_FIX = "add `auth: iam` (signed requests), `auth: jwt` or `auth: none` (public)"
 
 
@@ -797,7 +940,10 @@ def _folder_problems(
                 "fix `entry` (file.py:name) or create the file",
             )
         )
-    if not _is_file(folder / agent.requirements):
+    if not _is_file(folder / agent.requirements) and not (
+        agent.requirements == "requirements.txt"
+        and (_is_file(folder / "uv.lock") or _has_project_table(folder / "pyproject.toml"))
+    ):
         problems.append(
             StrandsDeployError(
                 f"agent {name!r}: requirements file {agent.path}/{agent.requirements} does not exist",
@@ -806,6 +952,16 @@ def _folder_problems(
             )
         )
     return problems
+
+
+def _has_project_table(path: Path) -> bool:
+    """A pyproject.toml with a PEP 621 ``[project]`` table (its dependencies are the agent's)."""
+    import tomllib
+
+    try:
+        return isinstance(tomllib.loads(path.read_text(encoding="utf-8")).get("project"), dict)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
 
 
 def _is_file(path: Path) -> bool:
@@ -1079,10 +1235,364 @@ def _check_regions(config: ProjectConfig, located: Located) -> list[StrandsDeplo
 
 def known_regions() -> set[str]:
     """Regions botocore knows (from its bundled endpoint data; no network)."""
+    return set(_botocore_regions())
+
+
+@functools.cache
+def _botocore_regions() -> frozenset[str]:
+    # read once per process: the checks run again for each environment with overrides
     from botocore.loaders import create_loader
 
     data = create_loader().load_data("endpoints")
     regions: set[str] = set()
     for partition in data.get("partitions", []):
         regions.update(partition.get("regions", {}))
-    return regions
+    return frozenset(regions)
+
+
+# --- references in environment values ------------------------------------------------------------
+#
+# An agent's `environment` values may hold references, resolved at synthesis (synth/refs.py):
+# ${env} ${region} ${account} ${project}, ${resource.NAME.ATTR}, ${agent.NAME.ATTR}. `$$` is a
+# literal `$`; any other `$` is itself.
+
+CONTEXT_REFERENCES = ("env", "region", "account", "project")
+REFERENCE_KINDS = (*CONTEXT_REFERENCES, "resource", "agent")
+# the attributes a reference may name, per resource type (the outputs of its provider)
+RESOURCE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "table": ("name", "arn"),
+    "bucket": ("name", "arn"),
+    "queue": ("name", "url", "arn"),
+    "topic": ("name", "arn"),
+    "secret": ("name", "arn"),
+    "parameter": ("name", "arn"),
+}
+AGENT_ATTRIBUTES = ("url", "function_name", "function_arn", "alias_arn")
+REFERENCE_FORMS = (
+    "${env}, ${region}, ${account}, ${project}, ${resource.NAME.ATTR} or ${agent.NAME.ATTR} "
+    "(write $$ for a literal $)"
+)
+_REFERENCE_TOKEN = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One ``${...}`` of an environment value: ``kind`` is one of :data:`REFERENCE_KINDS`; ``name``
+    and ``attr`` are set for ``resource`` and ``agent``."""
+
+    kind: str
+    name: str = ""
+    attr: str = ""
+
+    def __str__(self) -> str:
+        return "${" + ".".join(p for p in (self.kind, self.name, self.attr) if p) + "}"
+
+
+class ReferenceSyntaxError(ValueError):
+    def __init__(self, what: str, fix: str) -> None:
+        super().__init__(what)
+        self.what = what
+        self.fix = fix
+
+
+def parse_references(value: str) -> list[str | Reference]:
+    """``value`` as literal text and references, in order (adjacent text joined; ``$$`` is ``$``).
+    Raises :class:`ReferenceSyntaxError` for a reference that is not one of the forms."""
+    parts: list[str | Reference] = []
+
+    def text(s: str) -> None:
+        if not s:
+            return
+        if parts and isinstance(parts[-1], str):
+            parts[-1] += s
+        else:
+            parts.append(s)
+
+    pos = 0
+    for m in _REFERENCE_TOKEN.finditer(value):
+        text(value[pos : m.start()])
+        pos = m.end()
+        token = m.group(0)
+        if token == "$$":
+            text("$")
+        elif token == "${":
+            raise ReferenceSyntaxError(
+                f"unterminated reference {value[m.start() :]!r}",
+                "close it with `}`, or write $${ for a literal ${",
+            )
+        else:
+            parts.append(_reference(m.group(1), token))
+    text(value[pos:])
+    return parts
+
+
+def _reference(inner: str, written: str) -> Reference:
+    words = [w.strip() for w in inner.split(".")]
+    kind = words[0]
+    if not inner.strip():
+        raise ReferenceSyntaxError("empty reference ${}", f"use {REFERENCE_FORMS}")
+    if kind in CONTEXT_REFERENCES:
+        if len(words) != 1:
+            raise ReferenceSyntaxError(f"{written} takes no attribute", f"write ${{{kind}}}")
+        return Reference(kind)
+    if kind in ("resource", "agent"):
+        if len(words) != 3 or not all(words):
+            attrs = "name, arn, ..." if kind == "resource" else ", ".join(AGENT_ATTRIBUTES)
+            raise ReferenceSyntaxError(
+                f"{written} is not a reference to a{'n' if kind == 'agent' else ''} {kind}",
+                f"write ${{{kind}.NAME.ATTR}} (ATTR: {attrs})",
+            )
+        return Reference(kind, words[1], words[2])
+    # suggest a kind of the same shape: ${env} for ${ENV}, ${resource.x.y} for ${resources.x.y}
+    shaped = CONTEXT_REFERENCES if len(words) == 1 else ("resource", "agent") if len(words) == 3 else ()
+    close = difflib.get_close_matches(kind.lower(), shaped, n=1, cutoff=0.6)
+    fix = (
+        f"did you mean ${{{'.'.join([close[0], *words[1:]])}}}? (write $$ for a literal $)"
+        if close
+        else f"use {REFERENCE_FORMS}"
+    )
+    raise ReferenceSyntaxError(f"unknown reference {written}", fix)
+
+
+def _reference_problems(
+    config: ProjectConfig, agents: Mapping[str, AgentConfig], value_at: Callable[[str, str], str]
+) -> list[StrandsDeployError]:
+    """Each reference in the agents' `environment` values names something that exists and an
+    attribute it has; ``${agent.X.url}`` needs an endpoint on X and no cycle of URLs."""
+    problems: list[StrandsDeployError] = []
+    # agent -> {agent whose url its environment needs: where}
+    url_refs: dict[str, dict[str, str]] = {}
+    for name, agent in agents.items():
+        for key, value in agent.environment.items():
+            where = value_at(name, key)
+            label = f"agent {name!r}: environment variable {key}"
+            try:
+                parts = parse_references(value)
+            except ReferenceSyntaxError as e:
+                problems.append(StrandsDeployError(f"{label}: {e.what}", where, e.fix))
+                continue
+            for ref in parts:
+                if isinstance(ref, Reference):
+                    problem = _check_reference(ref, name, label, config.resources, agents)
+                    if problem is not None:
+                        problems.append(StrandsDeployError(problem[0], where, problem[1]))
+                    elif ref.kind == "agent" and ref.attr == "url":
+                        url_refs.setdefault(name, {}).setdefault(ref.name, where)
+    problems.extend(_url_cycles(url_refs))
+    return problems
+
+
+def _check_reference(
+    ref: Reference,
+    agent: str,
+    label: str,
+    resources: Mapping[str, ResourceConfig],
+    agents: Mapping[str, AgentConfig],
+) -> tuple[str, str] | None:
+    """(what, fix) when ``ref`` cannot be resolved; None when it can."""
+    if ref.kind == "resource":
+        res = resources.get(ref.name)
+        if res is None:
+            fix = _suggest(ref.name, set(resources), "declare it under `resources:`, or fix the name")
+            return f"{label}: {ref} refers to unknown resource {ref.name!r}", fix
+        attrs = RESOURCE_ATTRIBUTES.get(res.type)
+        if attrs is not None and ref.attr not in attrs:
+            return (
+                f"{label}: {ref}: a {res.type} has no attribute {ref.attr!r}",
+                _attribute_fix(ref.attr, attrs),
+            )
+    elif ref.kind == "agent":
+        target = agents.get(ref.name)
+        if target is None:
+            fix = _suggest(ref.name, set(agents), "fix the name: it must be one of the project's agents")
+            return f"{label}: {ref} refers to unknown agent {ref.name!r}", fix
+        if ref.attr not in AGENT_ATTRIBUTES:
+            return f"{label}: {ref}: an agent has no attribute {ref.attr!r}", _attribute_fix(
+                ref.attr, AGENT_ATTRIBUTES
+            )
+        if ref.attr == "url" and ref.name == agent:
+            return (
+                f"{label}: {ref} is the agent's own URL: a cycle (the URL exists only once the "
+                "function that would hold it is deployed)",
+                f"remove it; an agent can call itself by ${{agent.{agent}.alias_arn}}, known before deploying",
+            )
+        if ref.attr == "url" and target.expose == "none":
+            return (
+                f"{label}: {ref}: agent {ref.name!r} has no endpoint (expose: none), so no URL",
+                f"set `expose: url` or `expose: http` on agent {ref.name!r}, or call it by "
+                f"${{agent.{ref.name}.alias_arn}} (Lambda Invoke)",
+            )
+    return None
+
+
+def _attribute_fix(attr: str, attrs: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(attr, attrs, n=1, cutoff=0.6)
+    valid = f"one of: {', '.join(attrs)}"
+    return f"did you mean {close[0]!r}? ({valid})" if close else f"use {valid}"
+
+
+def _url_cycles(url_refs: Mapping[str, Mapping[str, str]]) -> list[StrandsDeployError]:
+    """Agents whose environments need each other's URLs (A needs B's, B needs A's): none of
+    their functions can be deployed first. One problem per cycle, at its first agent's reference."""
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for nxt in url_refs.get(todo.pop(), {}):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    reachable = {a: reach(a) for a in url_refs}
+    problems: list[StrandsDeployError] = []
+    reported: set[str] = set()
+    for agent in sorted(url_refs):
+        if agent in reported or agent not in reachable[agent]:
+            continue
+        cycle = sorted(b for b in reachable[agent] if agent in reachable.get(b, set()))
+        reported.update(cycle)
+        first = next(b for b in sorted(url_refs[agent]) if b in cycle)
+        problems.append(
+            StrandsDeployError(
+                f"agents {', '.join(repr(c) for c in cycle)} refer to each other's url in their "
+                "`environment`: a cycle (each URL exists only once the other's function is deployed)",
+                url_refs[agent][first],
+                "break the cycle: let one of them call the other by ${agent.NAME.alias_arn} "
+                "(known before deploying) instead of its url",
+            )
+        )
+    return problems
+
+
+# --- per-environment overrides --------------------------------------------------------------------
+
+
+def merge_settings(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``: mappings merge key by key (at any depth), anything else (a
+    scalar, a list) replaces; a key set to null in ``override`` is removed (its default applies)."""
+    out = dict(base)
+    for key, value in override.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge_settings(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass
+class _EnvironmentView(Located):
+    """The positions of one environment's merged configuration: a setting an override writes is
+    at the override (``environments.ENV.agents.NAME...``), any other where it was declared."""
+
+    env: str = ""
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # "agents"/"resources" -> name -> raw
+
+    def writes(self, path: tuple[str | int, ...]) -> bool:
+        """The setting at ``path`` (``agents``/``resources``, name, key...) is the override's."""
+        if len(path) < 3 or path[0] not in ("agents", "resources"):
+            return False
+        node: Any = self.overrides.get(str(path[0]), {}).get(str(path[1]))
+        for step in path[2:]:
+            if isinstance(node, list):
+                return True  # a list replaces the declared one entirely: all of it is the override's
+            if not isinstance(node, dict) or step not in node:
+                return False  # declared, not overridden
+            node = node[step]
+        return True
+
+    def where(self, path: tuple[str | int, ...], key: bool = False) -> Mark:
+        p = tuple(path)
+        if self.writes(p):
+            return super().where(("environments", self.env, *p), key)
+        return super().where(p, key)
+
+
+def _environment_overrides(
+    root: Path,
+    config: ProjectConfig,
+    agents: dict[str, AgentConfig],
+    agent_marks: dict[str, Mark],
+    located: Located,
+    unchecked: Collection[str],
+    broken: set[tuple[str, str]],
+    value_marks: Mapping[tuple[str, str], Mark],
+    base_problems: list[StrandsDeployError],
+    base_warnings: list[StrandsDeployError],
+) -> tuple[dict[str, EnvironmentSettings], list[StrandsDeployError]]:
+    """Each environment's `agents:`/`resources:` overrides merged over the top-level settings and
+    checked as they are (the same models and checks), with their problems (at the override's
+    line, named with the environment; a problem the top-level settings already have is not
+    repeated)."""
+    out: dict[str, EnvironmentSettings] = {}
+    problems: list[StrandsDeployError] = []
+    seen = {(p.what, p.where) for p in base_problems}
+    seen_warnings = {(w.what, w.where) for w in base_warnings}
+    for env_name, env in config.environments.items():
+        if not env.agents and not env.resources:
+            continue
+        merged_agents = dict(agents)
+        config_agents = dict(config.agents)
+        resources = dict(config.resources)
+        written: dict[str, dict[str, Any]] = {"agents": {}, "resources": {}}
+        plural = {"agents": "agent", "resources": "resource"}
+        for section, overrides in (("agents", env.agents), ("resources", env.resources)):
+            declared: Mapping[str, BaseModel] = agents if section == "agents" else config.resources
+            for name, override in overrides.items():
+                at = ("environments", env_name, section, name)
+                if name not in declared:
+                    problems.append(
+                        StrandsDeployError(
+                            f"environment {env_name!r} overrides undeclared {plural[section]} {name!r}",
+                            str(located.where(at, key=True)),
+                            _suggest(
+                                name,
+                                set(declared),
+                                f"declare it under `{section}:` first, or remove the override",
+                            ),
+                        )
+                    )
+                    continue
+                if (section, name) in broken:
+                    continue  # its own problems are reported; merging would repeat them
+                data = merge_settings(declared[name].model_dump(exclude_unset=True), override)
+                model: type[BaseModel] = AgentConfig if section == "agents" else ResourceConfig
+                try:
+                    merged = model.model_validate(data)
+                except ValidationError as e:
+                    problems.extend(_pydantic_problems(e, located, at, fields_prefix=(section, name)))
+                    continue
+                written[section][name] = override
+                if isinstance(merged, AgentConfig):
+                    merged_agents[name] = merged
+                    if name in config_agents:
+                        config_agents[name] = merged
+                elif isinstance(merged, ResourceConfig):
+                    resources[name] = merged
+        if not written["agents"] and not written["resources"]:
+            continue
+        view = _EnvironmentView(
+            located.data, located.file, located.values, located.keys, env=env_name, overrides=written
+        )
+        merged_config = config.model_copy(update={"agents": config_agents, "resources": resources})
+        warnings: list[StrandsDeployError] = []
+        found = _semantic_problems(
+            root, merged_config, merged_agents, agent_marks, view, unchecked, warnings, value_marks
+        )
+        for p in found:
+            if (p.what, p.where) not in seen:
+                problems.append(StrandsDeployError(f"environment {env_name!r}: {p.what}", p.where, p.fix))
+        out[env_name] = EnvironmentSettings(
+            config_agents=config_agents,
+            agents=merged_agents,
+            resources=resources,
+            warnings=[
+                StrandsDeployError(f"environment {env_name!r}: {w.what}", w.where, w.fix)
+                for w in warnings
+                if (w.what, w.where) not in seen_warnings
+            ],
+        )
+    return out, problems

@@ -98,9 +98,16 @@ def worker_env(
             for k in AWS_IDENTITY_VARS:
                 env.pop(k, None)
         env.update(aws_env(aws))
-    env.update(agent.environment)
     resources = resources or {}
     deployed = deployed_function_env(name, resources)
+    for key, value in agent.environment.items():
+        if (
+            "${" in value or "$$" in value
+        ):  # `${...}` references (and `$$`) were resolved at deploy: use those values
+            if key in deployed:
+                env[key] = deployed[key]
+            continue  # not deployed yet: left out rather than passed as literal `${...}` text
+        env[key] = value
     env.update(link_env(agent, resource_types or {}, resources))
     env.update({k: v for k, v in deployed.items() if k.startswith("STRANDS_LINK_")})
     if agent.sessions:

@@ -84,13 +84,15 @@ def make_handler(runtime: Any) -> type[BaseHTTPRequestHandler]:
                 return
             body = self.rfile.read(length) if length else b""
             out = runtime.handle(http_event(self, body))
-            self._send(int(out.get("statusCode", 200)), out.get("headers") or {}, out.get("body") or "")
+            status, headers, data = url_response(out)
+            self._send(status, headers, data)
 
-        def _send(self, status: int, headers: dict[str, str], body: str) -> None:
-            data = body.encode()
+        def _send(self, status: int, headers: Any, body: str | bytes) -> None:
+            data = body.encode() if isinstance(body, str) else body
             self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
+            for k, v in headers.items() if isinstance(headers, dict) else headers:
+                if v is not None:
+                    self.send_header(k, str(v))
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -101,6 +103,19 @@ def make_handler(runtime: Any) -> type[BaseHTTPRequestHandler]:
             return None
 
     return Handler
+
+
+def url_response(out: Any) -> tuple[int, list[tuple[str, Any]], bytes]:
+    """What a Function URL makes of a handler's return value: a dict with ``statusCode`` is a
+    response (``body`` base64-decoded when ``isBase64Encoded``, v2 ``cookies`` as Set-Cookie);
+    anything else is a 200 JSON body."""
+    if not isinstance(out, dict) or "statusCode" not in out:
+        return 200, [("content-type", "application/json")], json.dumps(out, default=str).encode()
+    body = out.get("body") or ""
+    data = base64.b64decode(body) if out.get("isBase64Encoded") else str(body).encode()
+    headers = [(k, v) for k, v in (out.get("headers") or {}).items()]
+    headers += [("set-cookie", cookie) for cookie in out.get("cookies") or []]
+    return int(out.get("statusCode", 200)), headers, data
 
 
 class Worker:

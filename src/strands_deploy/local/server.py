@@ -5,7 +5,8 @@ service moto has) wrapped by :class:`LocalCloud`, a WSGI middleware that answers
 do without Docker or does not have:
 
 * Lambda ``Invoke`` runs the function in a local worker (:mod:`.lambda_invoke`); moto-internal
-  invocations (SQS/SNS/Kinesis/DynamoDB triggers) are routed to the same workers;
+  invocations (SQS/SNS/Kinesis/DynamoDB triggers) are routed to the same workers; SNS, S3 and
+  EventBridge deliveries (patterns and schedules) are completed by :mod:`.triggers`;
 * Bedrock Runtime ``Converse`` / ``ConverseStream`` answer from the model script (:mod:`.bedrock`);
 * Function URLs and HTTP APIs are served at local URLs (:mod:`.urls`), and moto's responses are
   rewritten to point at them; ``ListFunctionUrlConfigs`` and ``LoggingConfig`` (which moto drops)
@@ -67,6 +68,7 @@ from strands_deploy.local.settings import (
     read_json,
     write_json_atomic,
 )
+from strands_deploy.local.triggers import install_trigger_hooks, server_scheduler
 from strands_deploy.local.urls import EXECUTE_API_PREFIX, FUNCTION_URL_PREFIX, UrlRouter
 from strands_deploy.local.workers import Throttled
 from strands_deploy.process import pid_alive
@@ -625,6 +627,9 @@ def main(argv: list[str] | None = None) -> None:
     app = LocalCloud(state_dir)
     app.bind(args.host, port)
     install_moto_invoke_hook(app.runtime)
+    install_trigger_hooks(app.runtime)
+    scheduler = server_scheduler(app.config)
+    scheduler.start()
 
     import werkzeug.serving
     from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -650,6 +655,7 @@ def main(argv: list[str] | None = None) -> None:
         server.serve_forever(poll_interval=0.2)
     finally:
         app.stopping = True
+        scheduler.stop()
         app.runtime.pools.stop_all(final=True)
         current = read_json(endpoint_file)
         if current and current.get("pid") == os.getpid():

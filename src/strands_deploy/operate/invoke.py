@@ -13,7 +13,10 @@ QUALIFIER = "live"  # the alias every deploy moves to the new version
 
 
 def invoke(deployment: Deployment, agent: str, prompt: str, session: str | None = None) -> dict[str, Any]:
-    """Send ``prompt`` to ``agent`` and return the runtime's answer (``response``, ``session_id``...).
+    """Send ``prompt`` to ``agent`` and return the runtime's answer: ``response``, ``session_id``,
+    ``stop_reason``, ``usage``, plus ``structured`` (the structured output, a JSON object) when the
+    agent has a structured output model and ``tool_errors`` (``[{"tool", "error", "file", "line"}]``)
+    when one of its tools raised.
 
     Every failure — unknown or undeployed agent, AWS error, the agent's own error — is a
     :class:`StrandsDeployError` naming where to look.
@@ -83,7 +86,9 @@ def check_answer(
         where = f"agent.{agent}"
         if payload.get("file"):
             where = f"{folder}/{payload['file']}" + (f":{payload['line']}" if payload.get("line") else "")
-        if isinstance(status, int) and 400 <= status < 500:
+        if isinstance(status, int) and 400 <= status < 500 and "HTTP app" in message:
+            fix = f"call it through its endpoint (strands-deploy outputs{env_flag} shows the URL)"
+        elif isinstance(status, int) and 400 <= status < 500:
             fix = "check the prompt and the --session value"
         elif payload.get("file"):
             fix = f"fix {where}, then deploy again: strands-deploy deploy{env_flag}"
@@ -91,9 +96,6 @@ def check_answer(
             fix = logs_fix
         raise StrandsDeployError(f"agent {agent!r} answered {status or 500}: {message}", where=where, fix=fix)
     if "response" not in payload:
-        raise StrandsDeployError(
-            f"agent {agent!r} answered without a response: {json.dumps(payload)[:200]}",
-            where=f"agent.{agent}",
-            fix=logs_fix,
-        )
+        # an agent whose entry is its own Lambda handler answers what that handler returns
+        return {"response": json.dumps(payload, default=str), "raw": payload}
     return payload

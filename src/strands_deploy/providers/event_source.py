@@ -1,4 +1,8 @@
-"""aws.lambda.event_source: a queue → function (alias) event source mapping. Physical id: its UUID.
+"""aws.lambda.event_source: a queue or DynamoDB stream → function (alias) event source mapping.
+Physical id: its UUID.
+
+A stream source needs a starting position (``starting_position``: LATEST for a table trigger,
+so only changes made after the deploy reach the agent); a queue takes none.
 
 Creation retries while the execution role's new SQS permissions are still propagating, and waits
 until the mapping has left the Creating/Updating states. The UUID is random (``random_id``): the
@@ -8,7 +12,7 @@ was lost is not repeated.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from strands_deploy.aws.errors import call, call_or_none, error_code
 from strands_deploy.aws.waiters import poll, retry_while, role_not_ready, update_in_progress
@@ -18,8 +22,9 @@ from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, P
 
 class EventSourceProps(PropsModel):
     function_name: str  # the alias ARN (or function name) that receives the batches
-    source_arn: str  # the queue's ARN
+    source_arn: str  # the queue's ARN, or the table's stream ARN
     batch_size: int | None = None  # None: the service default
+    starting_position: Literal["LATEST", "TRIM_HORIZON"] | None = None  # streams only
 
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "Enabling", "Disabling"})
@@ -33,7 +38,7 @@ class EventSourceProvider(Provider):
     type_name: ClassVar[str] = "aws.lambda.event_source"
     props_model: ClassVar[type[PropsModel]] = EventSourceProps
     random_id: ClassVar[bool] = True
-    replace_on: ClassVar[frozenset[str]] = frozenset({"source_arn"})
+    replace_on: ClassVar[frozenset[str]] = frozenset({"source_arn", "starting_position"})
     stable_outputs: ClassVar[frozenset[str]] = frozenset({"uuid"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
@@ -46,6 +51,8 @@ class EventSourceProvider(Provider):
         }
         if p.batch_size is not None:
             kwargs["BatchSize"] = p.batch_size
+        if p.starting_position is not None:
+            kwargs["StartingPosition"] = p.starting_position
         resp = retry_while(
             ctx,
             address,

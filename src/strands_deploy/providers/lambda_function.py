@@ -5,6 +5,8 @@
 - Update sends only the calls whose inputs changed: ``update_function_code`` when the code hash
   or the architecture changed, ``update_function_configuration`` with only the changed settings,
   concurrency and tag calls; each code/configuration change is awaited (LastUpdateStatus).
+- The code zip goes in the request up to ``direct_upload_limit`` bytes, through the artifacts
+  bucket (``artifacts_bucket``) above it (see :func:`~strands_deploy.providers.lambda_layer.code_location`).
 - The ``revision`` output is a hash of the code's SHA-256 and the live configuration, so it changes
   exactly when a published version would differ (the alias publishes on a change). Lambda's own
   RevisionId is not used: it also changes when a permission is added, which is not a new version.
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
@@ -23,6 +26,7 @@ from strands_deploy.aws.waiters import (
     update_in_progress,
     wait_function_ready,
 )
+from strands_deploy.packaging.limits import DIRECT_UPLOAD_LIMIT
 from strands_deploy.providers._common import owned, paginate, require, tag_changes
 from strands_deploy.providers.base import (
     Created,
@@ -33,6 +37,7 @@ from strands_deploy.providers.base import (
     ProviderContext,
     stable_hash,
 )
+from strands_deploy.providers.lambda_layer import code_location
 
 
 class CodeProps(PropsModel):
@@ -62,6 +67,10 @@ class FunctionProps(PropsModel):
     # add (on the function or its `live` alias) and event source mappings not on the `live` alias
     # are drift that widens access; deploy removes them.
     exclusive_access: bool = True
+    # the environment's bucket for a code zip too large to send in the request (None: emulated,
+    # or code known to be small)
+    artifacts_bucket: str | None = None
+    direct_upload_limit: int = DIRECT_UPLOAD_LIMIT  # bytes; tests lower it to exercise the bucket
 
 
 # strands-deploy's own resource-policy statements (URL, HTTP API route, SNS) all start with this
@@ -125,12 +134,22 @@ class FunctionProvider(Provider):
 
     # --- create -------------------------------------------------------------------------------
 
-    def _zip(self, ctx: ProviderContext, address: str, p: FunctionProps) -> bytes:
+    def _zip(self, ctx: ProviderContext, address: str, p: FunctionProps) -> Path:
         from strands_deploy.packaging.build import build_code_zip
 
         ctx.progress(address, "packaging the code")
-        path = build_code_zip(ctx.project_dir, p.code.path, p.code.hash, ctx.cache_dir)
-        return path.read_bytes()
+        return build_code_zip(ctx.project_dir, p.code.path, p.code.hash, ctx.cache_dir)
+
+    def _code(self, ctx: ProviderContext, address: str, p: FunctionProps) -> dict[str, Any]:
+        """The code zip as Lambda takes it: ``ZipFile`` bytes, or ``S3Bucket``/``S3Key``."""
+        return code_location(
+            ctx,
+            address,
+            self._zip(ctx, address, p),
+            bucket=p.artifacts_bucket,
+            limit=p.direct_upload_limit,
+            kind="code",
+        )
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
         p = FunctionProps.parse(props, address)
@@ -138,7 +157,7 @@ class FunctionProvider(Provider):
         name = p.name
         kwargs: dict[str, Any] = {
             "FunctionName": name,
-            "Code": {"ZipFile": self._zip(ctx, address, p)},
+            "Code": self._code(ctx, address, p),
             "Architectures": [p.architecture or "x86_64"],
             "Publish": False,
         }
@@ -282,7 +301,7 @@ class FunctionProvider(Provider):
         if code_changed or config:
             wait_function_ready(ctx, address, name)  # an earlier update may still be in progress
         if code_changed:
-            zip_bytes = self._zip(ctx, address, after)
+            code = self._code(ctx, address, after)
             ctx.progress(address, "updating the code")
             retry_while(
                 ctx,
@@ -293,7 +312,7 @@ class FunctionProvider(Provider):
                     lam,
                     "update_function_code",
                     FunctionName=name,
-                    ZipFile=zip_bytes,
+                    **code,
                     Architectures=[after.architecture or "x86_64"],
                 ),
                 update_in_progress,

@@ -26,6 +26,9 @@ _MODULES: dict[str, str] = {
     "aws.sns.topic": "strands_deploy.providers.topic:TopicProvider",
     "aws.sns.subscription": "strands_deploy.providers.subscription:SubscriptionProvider",
     "aws.lambda.event_source": "strands_deploy.providers.event_source:EventSourceProvider",
+    "aws.lambda.permission": "strands_deploy.providers.lambda_permission:PermissionProvider",
+    "aws.events.rule": "strands_deploy.providers.events_rule:RuleProvider",
+    "aws.s3.notification": "strands_deploy.providers.bucket_notification:NotificationProvider",
     "aws.secretsmanager.secret": "strands_deploy.providers.secret:SecretProvider",
     "aws.ssm.parameter": "strands_deploy.providers.parameter:ParameterProvider",
 }

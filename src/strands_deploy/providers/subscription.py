@@ -2,7 +2,8 @@
 
 ``protocol`` is ``email`` (AWS mails a confirmation link; the subscription is pending until it is
 clicked) or ``lambda`` (a function, e.g. the webhook forwarder; the function's resource policy
-gets a statement letting this topic invoke it). Subscribe is idempotent for the same topic,
+gets a statement letting this topic invoke it, unless ``grant`` is false: an agent's topic trigger
+has that statement as its own ``aws.lambda.permission`` resource, with the same Sid). Subscribe is idempotent for the same topic,
 protocol and endpoint, so a lost response never leaves a duplicate. Physical id: the
 subscription ARN (``ReturnSubscriptionArn`` gives it even while an email is pending).
 Every property is fixed: a change subscribes anew and unsubscribes the old one.
@@ -29,6 +30,7 @@ class SubscriptionProps(PropsModel):
     topic_arn: str
     protocol: Literal["email", "lambda"]
     endpoint: str  # an email address, or a function (alias) ARN
+    grant: bool = True  # lambda: add the statement letting the topic invoke the function
 
 
 def statement_id(topic_arn: str) -> str:
@@ -43,7 +45,7 @@ class SubscriptionProvider(Provider):
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
         p = SubscriptionProps.parse(props, address)
-        if p.protocol == "lambda":
+        if p.protocol == "lambda" and p.grant:
             self._allow_topic(ctx, address, p)
         resp = call(
             address,
@@ -97,7 +99,7 @@ class SubscriptionProvider(Provider):
     ) -> Outputs:
         # every property is in replace_on: an update only ever restores a deleted permission
         p = SubscriptionProps.parse(new, address)
-        if p.protocol == "lambda":
+        if p.protocol == "lambda" and p.grant:
             self._allow_topic(ctx, address, p)
         live = self.read(ctx, address, physical_id, new)
         return live if live is not None else outputs
@@ -125,5 +127,5 @@ class SubscriptionProvider(Provider):
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
         observed = live.get("observed") or {}
-        want = SubscriptionProps.parse_recorded(props).model_dump()
+        want = SubscriptionProps.parse_recorded(props).model_dump(exclude={"grant"})
         return {k: (observed.get(k), v) for k, v in want.items() if k in observed and observed[k] != v}

@@ -3,6 +3,9 @@
 The key schema cannot change in place (replacement). ``pitr`` toggles point-in-time recovery via
 UpdateContinuousBackups; ``deletion_protection`` is DynamoDB's DeletionProtectionEnabled (set at
 create, UpdateTable when it changes, drift when switched off by hand); tags are kept in sync.
+``stream`` switches the table's stream on (NEW_AND_OLD_IMAGES: what a table trigger's agent sees)
+or off; its ARN is the ``stream_arn`` output, present only while the stream is on. It changes only
+when the stream is switched on anew, which is when its event source mapping is created anyway.
 
 Delete, as for buckets: with ``retain: true`` (the default) a table that holds items is refused
 with their count, unless ``ctx.delete_data`` (``destroy --delete-data``); an empty one, or any
@@ -42,7 +45,15 @@ class TableProps(PropsModel):
     pitr: bool = False
     retain: bool = True  # refuse to delete a table that holds items (destroy --delete-data overrides)
     deletion_protection: bool = False  # DynamoDB DeletionProtectionEnabled
+    stream: bool = False  # a NEW_AND_OLD_IMAGES stream (an agent triggers on the table)
     tags: dict[str, str] = {}
+
+
+STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+
+
+def _stream_spec(enabled: bool) -> dict[str, Any]:
+    return {"StreamEnabled": True, "StreamViewType": STREAM_VIEW} if enabled else {"StreamEnabled": False}
 
 
 def _keys(p: TableProps) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
@@ -61,6 +72,7 @@ class TableProvider(Provider):
     replace_on: ClassVar[frozenset[str]] = frozenset(
         {"name", "hash_key", "hash_key_type", "range_key", "range_key_type"}
     )
+    stable_outputs: ClassVar[frozenset[str]] = frozenset({"arn", "name", "stream_arn"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
         p = TableProps.parse(props, address)
@@ -76,6 +88,8 @@ class TableProvider(Provider):
         }
         if p.deletion_protection:
             kwargs["DeletionProtectionEnabled"] = True
+        if p.stream:
+            kwargs["StreamSpecification"] = _stream_spec(True)
         if p.tags:  # in the create call itself: an interrupted create leaves a table `find` adopts
             kwargs["Tags"] = tag_list(p.tags)
         call(address, ddb, "create_table", resource_name=name, **kwargs)
@@ -112,7 +126,9 @@ class TableProvider(Provider):
         )
         tags = call_or_none(address, ddb, "list_tags_of_resource", ResourceArn=table["TableArn"]) or {}
         billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
-        return {
+        spec = table.get("StreamSpecification") or {}
+        stream = bool(spec.get("StreamEnabled")) and bool(table.get("LatestStreamArn"))
+        outputs: Outputs = {
             "arn": table["TableArn"],
             "name": table["TableName"],
             "observed": {
@@ -125,9 +141,13 @@ class TableProvider(Provider):
                 "deletion_protection": bool(table.get("DeletionProtectionEnabled", False)),
                 "billing_mode": billing,
                 "sse": (table.get("SSEDescription") or {}).get("Status") in ("ENABLED", "ENABLING"),
+                "stream": stream,
                 "tags": tag_dict(tags.get("Tags")),
             },
         }
+        if stream:  # absent while off: a reference to it waits for the stream to exist
+            outputs["stream_arn"] = table["LatestStreamArn"]
+        return outputs
 
     def update(
         self,
@@ -144,6 +164,10 @@ class TableProvider(Provider):
             self._set_protection(ctx, address, physical_id, after.deletion_protection)
         if before.pitr != after.pitr:
             self._set_pitr(ctx, address, physical_id, after.pitr)
+        if bool(before.stream) != after.stream:
+            spec = _stream_spec(after.stream)
+            call(address, ddb, "update_table", TableName=physical_id, StreamSpecification=spec)
+            wait_table_active(ctx, address, physical_id)
         to_set, to_remove = tag_changes(before.tags, after.tags)
         arn = str(outputs.get("arn") or "")
         if (to_set or to_remove) and not arn:
@@ -238,6 +262,10 @@ class TableProvider(Provider):
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
         p = TableProps.parse_recorded(props)
         want = {**props, "pitr": p.pitr, "deletion_protection": p.deletion_protection}
+        # a stream switched on by hand (another consumer's) is not drift; one we need that is off is
+        want.pop("stream", None)
+        if p.stream:
+            want["stream"] = True
         if not p.range_key:
             want["range_key"], want["range_key_type"] = None, None
         return super().drift(want, live)

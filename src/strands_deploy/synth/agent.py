@@ -1,9 +1,12 @@
 """The Agent construct: one agent in strands.yaml becomes its role, log group, policy, layer,
-function, alias, endpoint (URL or HTTP route, with its authorizer), alarms and queue trigger.
+function, alias, endpoint (URL or HTTP route, with its authorizer), alarms and triggers (queues,
+topics, buckets, schedules, event patterns, table streams: :mod:`.triggers`).
 
 Least privilege per agent: each agent has its own execution role (unless it asks for the shared
 one) whose one inline policy holds exactly that agent's statements: its logs, its models, its
-links at their access level, its sessions prefix, its trigger queue, its own `permissions`.
+links at their access level, its sessions prefix, its polled triggers (queues, table streams),
+its own `permissions`. Pushing triggers (SNS, S3, EventBridge) are resource-policy statements on
+the alias instead.
 
 One small builder per resource; each builds its properties through the provider's model
 (:func:`~strands_deploy.synth.props.build`) and adds the resource to the graph.
@@ -18,26 +21,26 @@ from typing import Any
 from strands_deploy.config.loader import AUTH_FIX, Project
 from strands_deploy.config.schema import AgentConfig
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.packaging.build import read_requirements
-from strands_deploy.packaging.hashing import code_hash, file_hash
+from strands_deploy.packaging.hashing import code_hash
 from strands_deploy.providers.alarm import AlarmProps
-from strands_deploy.providers.event_source import EventSourceProps
 from strands_deploy.providers.http_route import LambdaRouteProps
 from strands_deploy.providers.iam_role import RoleProps
 from strands_deploy.providers.iam_role_policy import RolePolicyProps
 from strands_deploy.providers.jwt_authorizer import JwtAuthorizerProps
 from strands_deploy.providers.lambda_alias import AliasProps
 from strands_deploy.providers.lambda_function import FunctionProps
-from strands_deploy.providers.lambda_layer import LayerProps
 from strands_deploy.providers.lambda_url import FunctionUrlProps
 from strands_deploy.providers.log_group import LogGroupProps
 from strands_deploy.synth.context import SynthContext
 from strands_deploy.synth.graph import Join, Ref, Resource
+from strands_deploy.synth.layers import code_artifacts, layers_for
 from strands_deploy.synth.links import known_outputs, link_env, link_statements, resource_address
 from strands_deploy.synth.models import DEFAULT_MODEL_ID, models_statement
 from strands_deploy.synth.naming import physical_name
 from strands_deploy.synth.notify import alarm_actions, alarms_enabled
 from strands_deploy.synth.props import build
+from strands_deploy.synth.refs import resolve_environment
+from strands_deploy.synth.triggers import synth_triggers, trigger_statements, triggers_env
 
 HANDLER = "_strands_runtime.handler"
 SHARED_ROLE = "shared.execution-role"
@@ -101,14 +104,14 @@ def synth_agent(ctx: SynthContext, name: str, agent: AgentConfig) -> None:
     logs = _log_group(ctx, a)
     role_address = _role(ctx, a)
     statements = [*_base_statements(ctx, a, logs), *_link_statements(ctx, a)]
-    statements += [*_sessions_statements(ctx, a), *_trigger_and_tracing_statements(a)]
+    statements += [*_sessions_statements(ctx, a), *trigger_statements(ctx, agent), *_tracing_statements(a)]
     statements.extend(agent.permissions)
     policy = _policy(ctx, a, role_address, statements)
     layers = _layers(ctx, a)
     function = _function(ctx, a, role_address, logs, policy, layers, _environment(ctx, a))
     alias = _alias(ctx, a, function)
     _endpoint(ctx, a, function, alias)
-    _trigger(ctx, a, alias)
+    synth_triggers(ctx, a.name, agent, alias, a.tags)
     _alarms(ctx, a)
 
 
@@ -228,21 +231,11 @@ def _sessions_statements(ctx: SynthContext, a: AgentSpec) -> list[dict[str, Any]
     ]
 
 
-def _trigger_and_tracing_statements(a: AgentSpec) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    if a.config.trigger:
-        actions = [
-            "sqs:ReceiveMessage",
-            "sqs:DeleteMessage",
-            "sqs:GetQueueAttributes",
-            "sqs:ChangeMessageVisibility",
-        ]
-        queue_arn = Ref(f"resource.{a.config.trigger}.queue", "arn")
-        out.append({"Sid": "Trigger", "Effect": "Allow", "Action": actions, "Resource": [queue_arn]})
-    if a.config.tracing:
-        actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-        out.append({"Sid": "Tracing", "Effect": "Allow", "Action": actions, "Resource": ["*"]})
-    return out
+def _tracing_statements(a: AgentSpec) -> list[dict[str, Any]]:
+    if not a.config.tracing:
+        return []
+    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    return [{"Sid": "Tracing", "Effect": "Allow", "Action": actions, "Resource": ["*"]}]
 
 
 def _policy_name(ctx: SynthContext, a: AgentSpec) -> str:
@@ -263,25 +256,14 @@ def _policy(ctx: SynthContext, a: AgentSpec, role_address: str, statements: list
 
 
 def _layers(ctx: SynthContext, a: AgentSpec) -> list[Any]:
-    """The dependency layer, when the agent's requirements file lists anything: its ARN, as a list."""
-    req_path = a.folder / a.config.requirements
-    if not read_requirements(req_path):
-        return []
-    props = build(
-        LayerProps,
-        name=physical_name(ctx.project.config.project, ctx.env, f"{a.name}-deps", "layer"),
-        requirements_file=req_path.relative_to(ctx.project.root).as_posix(),
-        requirements_hash=file_hash(req_path, ctx.target, a.runtime, a.architecture),
-        runtime=a.runtime,
-        architecture=a.architecture,
-    )
-    return [Ref(_add(ctx, a, "deps", "aws.lambda.layer", props).address, "arn")]
+    """The dependency layer (shared by agents with identical requirements), as a list of ARNs."""
+    return layers_for(ctx, a.name)
 
 
 def _environment(ctx: SynthContext, a: AgentSpec) -> dict[str, Any]:
     """The function's variables: the agent's own, the runtime's, one or two per link, sessions."""
     env: dict[str, Any] = {
-        **a.config.environment,
+        **resolve_environment(ctx, a.name, a.config.environment),
         "STRANDS_ENTRY": a.config.entry,
         "STRANDS_AGENT_NAME": a.name,
         # the first declared model (the one the policy was written for), for the runtime
@@ -292,6 +274,7 @@ def _environment(ctx: SynthContext, a: AgentSpec) -> dict[str, Any]:
     if a.config.sessions:
         env["STRANDS_SESSIONS_BUCKET"] = Ref(ctx.sessions_bucket(), "name")
         env["STRANDS_SESSIONS_PREFIX"] = f"{a.name}/"
+    env.update(triggers_env(ctx, a.name, a.config))  # the runtime's map from an event to its prompt
     return env
 
 
@@ -324,6 +307,7 @@ def _function(
         description=agent.description or f"strands agent {a.name}",
         tags=a.tags,
         exclusive_access=True,
+        **code_artifacts(ctx, a.folder),
     )
     return _add(ctx, a, "function", "aws.lambda.function", props, depends_on={policy.address})
 
@@ -348,7 +332,7 @@ def _alias(ctx: SynthContext, a: AgentSpec, function: Resource) -> Resource:
     return _add(ctx, a, "alias", "aws.lambda.alias", props, depends_on=linked)
 
 
-# --- endpoint, trigger, alarms --------------------------------------------------------------------
+# --- endpoint, alarms ---------------------------------------------------------------------------
 
 
 def _endpoint(ctx: SynthContext, a: AgentSpec, function: Resource, alias: Resource) -> None:
@@ -397,20 +381,6 @@ def _endpoint(ctx: SynthContext, a: AgentSpec, function: Resource, alias: Resour
             **extra,
         )
         _add(ctx, a, "route", "aws.apigw.lambda_route", props)
-
-
-def _trigger(ctx: SynthContext, a: AgentSpec, alias: Resource) -> None:
-    """The queue → alias event source mapping (``trigger: <queue>``), one message per invocation."""
-    queue = a.config.trigger
-    if not queue:
-        return
-    props = build(
-        EventSourceProps,
-        function_name=Ref(alias.address, "arn"),
-        source_arn=Ref(f"resource.{queue}.queue", "arn"),
-        batch_size=1,
-    )
-    _add(ctx, a, f"trigger-{queue}", "aws.lambda.event_source", props)
 
 
 def _alarms(ctx: SynthContext, a: AgentSpec) -> None:

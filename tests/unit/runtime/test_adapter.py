@@ -355,7 +355,8 @@ def test_sessions_in_a_folder_remember_per_session(
 
 
 def test_adapter_is_standalone() -> None:
-    """It is shipped alone as _strands_runtime.py: stdlib, boto3 and strands only."""
+    """It is shipped alone as _strands_runtime.py: stdlib, boto3 and strands only (and mangum,
+    imported only inside a function, for ASGI apps)."""
     tree = ast.parse(ADAPTER_FILE.read_text())
     roots: set[str] = set()
     for node in ast.walk(tree):
@@ -364,8 +365,14 @@ def test_adapter_is_standalone() -> None:
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, "no relative imports"
             roots.add((node.module or "").split(".")[0])
-    allowed = set(sys.stdlib_module_names) | {"boto3", "strands"}
+    allowed = set(sys.stdlib_module_names) | {"boto3", "strands", "mangum"}
     assert roots <= allowed, roots - allowed
+    top_level = {
+        (n.module or "").split(".")[0] if isinstance(n, ast.ImportFrom) else n.names[0].name.split(".")[0]
+        for n in tree.body
+        if isinstance(n, (ast.Import, ast.ImportFrom))
+    }
+    assert "mangum" not in top_level, "mangum is imported lazily, for ASGI apps only"
 
 
 def test_runs_as_the_packaged_file_in_a_fresh_interpreter(tmp_path: Path) -> None:

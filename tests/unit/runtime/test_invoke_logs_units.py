@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import time
-from typing import Any
 
 import boto3
 import pytest
@@ -53,10 +53,15 @@ def test_bad_request_is_a_4xx_error() -> None:
     assert "answered 400" in e.value.what
 
 
-@pytest.mark.parametrize("payload", ["plain string", {"unexpected": True}])
-def test_unexpected_payloads(payload: Any) -> None:
+def test_unexpected_payloads() -> None:
     with pytest.raises(StrandsDeployError):
-        check_answer(payload, None, "a", "local", "agents/a")
+        check_answer("plain string", None, "a", "local", "agents/a")
+
+
+def test_a_lambda_handler_agent_answers_what_its_handler_returns() -> None:
+    # an agent whose entry is its own Lambda handler: its answer is shown as it is
+    answer = check_answer({"answer": 42}, None, "a", "local", "agents/a")
+    assert answer["raw"] == {"answer": 42} and json.loads(answer["response"]) == {"answer": 42}
 
 
 @pytest.mark.parametrize(
