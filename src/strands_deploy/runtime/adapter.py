@@ -1054,82 +1054,82 @@ def _ddb_image(image: Any) -> dict[str, Any] | None:
     return {k: _plain(deserializer.deserialize(v)) for k, v in image.items()}
 
 
-def _record_request(record: Any) -> tuple[str, str | None, dict[str, Any]] | None:
+TriggerRequest = tuple[str, "str | None", dict[str, Any]]
+
+
+def _sqs_record(record: dict[str, Any]) -> TriggerRequest:
+    body = record.get("body")
+    body = body if isinstance(body, str) else json.dumps(body)
+    queue = _last(record.get("eventSourceARN"), ":")
+    context = {
+        "body": body,
+        "message_id": record.get("messageId"),
+        "queue": queue,
+        "attributes": _attribute_values(record.get("messageAttributes")),
+        "json": _maybe_json(body),
+    }
+    return "queue", queue, {"sqs": context}
+
+
+def _sns_record(record: dict[str, Any]) -> TriggerRequest:
+    sns = record.get("Sns") or {}
+    topic = _last(sns.get("TopicArn"), ":")
+    message = sns.get("Message", "")
+    context = {
+        "message": message,
+        "subject": sns.get("Subject"),
+        "topic": topic,
+        "message_id": sns.get("MessageId"),
+        "timestamp": sns.get("Timestamp"),
+        "attributes": _attribute_values(sns.get("MessageAttributes")),
+        "json": _maybe_json(message),
+    }
+    return "topic", topic, {"sns": context}
+
+
+def _s3_record(record: dict[str, Any]) -> TriggerRequest:
+    s3 = record.get("s3") or {}
+    bucket = (s3.get("bucket") or {}).get("name")
+    obj = s3.get("object") or {}
+    context = {
+        "bucket": bucket,
+        "key": unquote_plus(str(obj.get("key", ""))),
+        "size": obj.get("size"),
+        "etag": obj.get("eTag"),
+        "event": record.get("eventName"),
+        "time": record.get("eventTime"),
+    }
+    return "bucket", bucket, {"s3": context}
+
+
+def _ddb_record(record: dict[str, Any]) -> TriggerRequest:
+    arn = record.get("eventSourceARN") or ""
+    table = arn.split(":table/", 1)[1].split("/", 1)[0] if ":table/" in arn else None
+    ddb = record.get("dynamodb") or {}
+    context = {
+        "event": record.get("eventName"),
+        "keys": _ddb_image(ddb.get("Keys")),
+        "new": _ddb_image(ddb.get("NewImage")),
+        "old": _ddb_image(ddb.get("OldImage")),
+        "table": table,
+    }
+    return "table", table, {"ddb": context}
+
+
+_RECORD_KINDS = {
+    "aws:sqs": _sqs_record,
+    "aws:sns": _sns_record,
+    "aws:s3": _s3_record,
+    "aws:dynamodb": _ddb_record,
+}
+
+
+def _record_request(record: Any) -> TriggerRequest | None:
+    """(kind, source name, template context) of one record of a batch event, None if unknown."""
     if not isinstance(record, dict):
         return None
-    source = record.get("eventSource") or record.get("EventSource")
-    if source == "aws:sqs":
-        body = record.get("body")
-        body = body if isinstance(body, str) else json.dumps(body)
-        queue = _last(record.get("eventSourceARN"), ":")
-        return (
-            "queue",
-            queue,
-            {
-                "sqs": {
-                    "body": body,
-                    "message_id": record.get("messageId"),
-                    "queue": queue,
-                    "attributes": _attribute_values(record.get("messageAttributes")),
-                    "json": _maybe_json(body),
-                }
-            },
-        )
-    if source == "aws:sns":
-        sns = record.get("Sns") or {}
-        topic = _last(sns.get("TopicArn"), ":")
-        message = sns.get("Message", "")
-        return (
-            "topic",
-            topic,
-            {
-                "sns": {
-                    "message": message,
-                    "subject": sns.get("Subject"),
-                    "topic": topic,
-                    "message_id": sns.get("MessageId"),
-                    "timestamp": sns.get("Timestamp"),
-                    "attributes": _attribute_values(sns.get("MessageAttributes")),
-                    "json": _maybe_json(message),
-                }
-            },
-        )
-    if source == "aws:s3":
-        s3 = record.get("s3") or {}
-        bucket = (s3.get("bucket") or {}).get("name")
-        obj = s3.get("object") or {}
-        return (
-            "bucket",
-            bucket,
-            {
-                "s3": {
-                    "bucket": bucket,
-                    "key": unquote_plus(str(obj.get("key", ""))),
-                    "size": obj.get("size"),
-                    "etag": obj.get("eTag"),
-                    "event": record.get("eventName"),
-                    "time": record.get("eventTime"),
-                }
-            },
-        )
-    if source == "aws:dynamodb":
-        arn = record.get("eventSourceARN") or ""
-        table = arn.split(":table/", 1)[1].split("/", 1)[0] if ":table/" in arn else None
-        ddb = record.get("dynamodb") or {}
-        return (
-            "table",
-            table,
-            {
-                "ddb": {
-                    "event": record.get("eventName"),
-                    "keys": _ddb_image(ddb.get("Keys")),
-                    "new": _ddb_image(ddb.get("NewImage")),
-                    "old": _ddb_image(ddb.get("OldImage")),
-                    "table": table,
-                }
-            },
-        )
-    return None
+    parse = _RECORD_KINDS.get(record.get("eventSource") or record.get("EventSource") or "")
+    return parse(record) if parse is not None else None
 
 
 def trigger_requests(event: Any) -> list[tuple[str, str | None, dict[str, Any]]] | None:
