@@ -45,6 +45,9 @@ def _iso(epoch: float | None) -> str:
 
 
 class S3Backend:
+    # writes are conditional on the ETag last read: the lock check may run during a write
+    verify_alongside = True
+
     def __init__(
         self,
         store: ObjectStore,

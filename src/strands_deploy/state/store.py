@@ -16,6 +16,7 @@ import dataclasses
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from strands_deploy.errors import StrandsDeployError
@@ -142,9 +143,22 @@ class StateStore:
 
     def _write(self, snapshot: State) -> None:
         verify = getattr(self.backend, "verify_lock", None)
-        if self.lock is not None and verify is not None:
+        if self.lock is None or verify is None:
+            self.backend.write(snapshot)
+        elif getattr(self.backend, "verify_alongside", False):
+            # A remote backend whose writes are conditional on the version last read (S3's ETag)
+            # cannot overwrite anyone's work without the lock, so the lock check (a network read)
+            # runs during the write instead of before it: a lost lock still stops the run at this
+            # write, without adding a round trip to every journal entry.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                check = pool.submit(verify, self.lock)
+                try:
+                    self.backend.write(snapshot)
+                finally:
+                    check.result()
+        else:
             verify(self.lock)
-        self.backend.write(snapshot)
+            self.backend.write(snapshot)
 
     def flush(self) -> None:
         self.mutate(lambda s: None)
