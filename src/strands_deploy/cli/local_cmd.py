@@ -58,17 +58,65 @@ def command() -> None:
         "repeatable (default: $STRANDS_LOCAL_CORS_ORIGINS, else none). Replaces the running server's list."
     ),
 )
+@click.option(
+    "--idle-timeout",
+    default=None,
+    metavar="DURATION",
+    help=(
+        "Stop (saving the state) after this long without a request: 90s, 30m, 2h, 1d, or never "
+        "(default: config.json's idle_timeout_seconds, else 4h). Applies to a running server too."
+    ),
+)
 @click.pass_context
 def start(
-    ctx: click.Context, port: int | None, model_script: str | None, cors_origins: tuple[str, ...]
+    ctx: click.Context,
+    port: int | None,
+    model_script: str | None,
+    cors_origins: tuple[str, ...],
+    idle_timeout: str | None,
 ) -> None:
     """Start the local cloud in the background (a no-op if it runs) and print its endpoint."""
     from strands_deploy.local.control import ensure_running
+    from strands_deploy.local.settings import parse_duration
 
+    idle: int | None = None
+    if idle_timeout is not None:
+        try:
+            idle = parse_duration(idle_timeout)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--idle-timeout") from None
     pdir = project_dir(ctx)
     script = Path(model_script).resolve() if model_script else model_script_from_config(pdir)
     origins = list(cors_origins) if cors_origins else None
-    click.echo(ensure_running(pdir, port=port, model_script=script, cors_origins=origins))
+    click.echo(ensure_running(pdir, port=port, model_script=script, cors_origins=origins, idle_timeout=idle))
+
+
+def _size(n: Any) -> str:
+    if not isinstance(n, int):
+        return "?"
+    return f"{n / (1024 * 1024):.0f} MB"
+
+
+def _duration(seconds: Any) -> str:
+    if not isinstance(seconds, int | float):
+        return "?"
+    s = int(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def _snapshot_line(snap: dict[str, Any]) -> str:
+    if snap.get("error"):
+        return f"  state: [red]started empty[/red]: {snap['error']}"
+    line = (
+        f"  state: restored from the snapshot taken at {snap.get('taken_at')}"
+        if snap.get("restored")
+        else "  state: started empty (no snapshot)"
+    )
+    if snap.get("last_saved_at"):
+        line += f"; last saved {snap['last_saved_at']}"
+    if snap.get("skipped") or snap.get("last_saved_skipped"):
+        line += f"; not kept: {', '.join(snap.get('last_saved_skipped') or snap.get('skipped') or [])}"
+    return line
 
 
 @command.command("status")
@@ -85,16 +133,23 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     if info is None:
         console().print("local cloud: [yellow]not running[/yellow] (start it: strands-deploy local start)")
         return
+    idle = info.get("idle_timeout_seconds")
     console().print(
         f"local cloud: [green]running[/green] at {info['endpoint']} (pid {info['pid']}, "
-        f"since {info['started_at']}, {info['workers']} warm worker(s))\n  log: {info['log']}"
+        f"since {info['started_at']}, {info['workers']} warm worker(s))\n"
+        f"  pid {info['pid']}, port {info['port']}, up {_duration(info.get('uptime_seconds'))}, "
+        f"memory {_size(info.get('rss_bytes'))} (server) + {_size(info.get('workers_rss_bytes'))} "
+        f"({info['workers']} worker(s))\n"
+        f"{_snapshot_line(info.get('snapshot') or {})}\n"
+        f"  idle stop: {'never' if not idle else 'after ' + _duration(idle) + ' without a request'}\n"
+        f"  log: {info['log']}"
     )
 
 
 @command.command("stop")
 @click.pass_context
 def stop_cmd(ctx: click.Context) -> None:
-    """Stop the local cloud and its workers. Its resources are gone on the next start."""
+    """Stop the local cloud and its workers, saving its state (restored on the next start)."""
     from strands_deploy.local.control import stop
 
     if stop(project_dir(ctx)):
@@ -106,7 +161,7 @@ def stop_cmd(ctx: click.Context) -> None:
 @command.command("reset")
 @click.pass_context
 def reset_cmd(ctx: click.Context) -> None:
-    """Delete every local resource, stop warm workers and clear the unpacked code cache."""
+    """Delete every local resource (and the saved state), stop warm workers, clear the code cache."""
     from strands_deploy.local.control import reset
 
     reset(project_dir(ctx))

@@ -69,7 +69,11 @@ def format_event(event: dict[str, Any]) -> tuple[str, str]:
     "--filter",
     "filter_text",
     metavar="TEXT",
-    help='Only events containing TEXT (a CloudWatch filter pattern such as {$.level = "ERROR"} also works).',
+    help=(
+        "Only events containing TEXT, or matching a CloudWatch filter pattern, evaluated by CloudWatch "
+        '(the local cloud too): {$.level = "ERROR"}, {$.status >= 500 && $.duration_ms > 1000}, '
+        '"exact phrase", ?ERROR ?WARN (either), ERROR -Throttled (not Throttled).'
+    ),
 )
 @click.pass_context
 def command(

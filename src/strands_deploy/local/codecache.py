@@ -86,5 +86,8 @@ class CodeCache:
         return [line for line in text.splitlines() if line]
 
     def clear(self) -> None:
+        from strands_deploy.local.limits import make_writable
+
         with self._lock:
+            make_writable(self.root)  # unpacked code is read-only, as on Lambda
             shutil.rmtree(self.root, ignore_errors=True)

@@ -198,13 +198,19 @@ def _resolve_cors(cors_origins: Sequence[str] | None) -> list[str] | None:
     return origins
 
 
-def _write_config(sd: Path, script: str | None, cors_origins: list[str] | None) -> None:
-    """Record the server's settings; ``cors_origins`` None keeps the recorded ones."""
+def _write_config(
+    sd: Path, script: str | None, cors_origins: list[str] | None, idle_timeout: int | None = None
+) -> None:
+    """Record the server's settings; ``cors_origins`` / ``idle_timeout`` None keep the recorded ones."""
     current = settings.read_json(sd / settings.CONFIG_FILE) or {}
     if cors_origins is None:
         kept = current.get("cors_origins")
         cors_origins = [str(o) for o in kept] if isinstance(kept, list) else []
-    new = {"model_script": script, "cors_origins": cors_origins}
+    new: dict[str, Any] = {"model_script": script, "cors_origins": cors_origins}
+    if idle_timeout is None and "idle_timeout_seconds" in current:
+        new["idle_timeout_seconds"] = current["idle_timeout_seconds"]
+    elif idle_timeout is not None:
+        new["idle_timeout_seconds"] = int(idle_timeout)
     if current != new:  # unchanged: keep the mtime
         settings.write_json_atomic(sd / settings.CONFIG_FILE, new)
 
@@ -286,6 +292,7 @@ def ensure_running(
     port: int | None = None,
     model_script: Path | None = None,
     cors_origins: Sequence[str] | None = None,
+    idle_timeout: int | None = None,
 ) -> str:
     """Start the project's local cloud unless it is already running; return its endpoint URL.
 
@@ -294,7 +301,9 @@ def ensure_running(
     resources). ``model_script`` is (re)recorded every time; the server picks changes up live.
     ``cors_origins`` (else $STRANDS_LOCAL_CORS_ORIGINS) are the web origins allowed to call the
     local cloud from a browser; when neither is given a running server keeps its own and a new
-    one allows none.
+    one allows none. ``idle_timeout`` (seconds, 0 never) is recorded in ``config.json``; None
+    keeps the recorded one (default 4 hours). Starting a server prints one line on stderr saying
+    where it runs; its state is restored from the last snapshot.
     """
     sd = state_dir(project_dir)
     script = _checked_script(model_script)
@@ -307,9 +316,9 @@ def ensure_running(
                 raise StrandsDeployError(
                     f"the local cloud is already running on port {info['port']}, not {port}",
                     str(sd / settings.ENDPOINT_FILE),
-                    "use it as is, or `strands-deploy local stop` first (its resources are lost on restart)",
+                    "use it as is, or `strands-deploy local stop` first (its resources are kept)",
                 )
-            _write_config(sd, script, origins)
+            _write_config(sd, script, origins, idle_timeout)
             return str(info["endpoint"])
         recorded = settings.read_json(sd / settings.ENDPOINT_FILE) or {}
         rpid = int(recorded.get("pid") or 0)
@@ -323,9 +332,9 @@ def ensure_running(
         if want != 0:
             adopted = _check_port(want, sd)
             if adopted is not None:
-                _write_config(sd, script, origins)
+                _write_config(sd, script, origins, idle_timeout)
                 return str(adopted["endpoint"])
-        _write_config(sd, script, origins or [])  # a new start allows only the origins it is given
+        _write_config(sd, script, origins or [], idle_timeout)  # a new start: only the origins given
         proc = _spawn(sd, want)
         deadline = time.monotonic() + START_TIMEOUT
         log_path = sd / settings.LOG_FILE
@@ -344,6 +353,11 @@ def ensure_running(
                 )
             info = settings.read_json(sd / settings.ENDPOINT_FILE)
             if info and info.get("pid") == proc.pid and _health(str(info.get("endpoint"))):
+                print(
+                    f"local cloud started on 127.0.0.1:{info.get('port')} (stop: strands-deploy local stop)",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return str(info["endpoint"])
             time.sleep(0.1)
         _stop_pid(proc.pid, [])
@@ -352,22 +366,63 @@ def ensure_running(
         )
 
 
+def rss_bytes(pid: int) -> int | None:
+    """Resident memory of ``pid`` in bytes (``/proc/<pid>/status``, else ``ps``), or None."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return None
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        out = subprocess.run(["ps", "-o", "rss=", "-p", str(pid)], capture_output=True, timeout=5)
+        return int(out.stdout.strip()) * 1024
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+
+
+def _uptime(started_at: Any) -> float | None:
+    from datetime import UTC, datetime
+
+    try:
+        started = datetime.fromisoformat(str(started_at))
+    except ValueError:
+        return None
+    return max(0.0, (datetime.now(UTC) - started).total_seconds())
+
+
+def snapshot_file(project_dir: Path) -> Path:
+    return state_dir(project_dir) / settings.SNAPSHOT_FILE
+
+
 def status(project_dir: Path) -> dict[str, Any] | None:
-    """The running server's endpoint, pid, port, started_at, boot_id and worker count, or None."""
+    """The running server's endpoint, pid, port, started_at, uptime, memory, boot_id, workers
+    (count, pids, memory), snapshot (restored? taken when? last saved?) and idle timeout, or None."""
     sd = state_dir(project_dir)
     info = _running(sd)
     if info is None:
         return None
-    workers = _get_json(f"{info['endpoint']}/_strands/workers", token=_token(info)) or {}
+    workers = (_get_json(f"{info['endpoint']}/_strands/workers", token=_token(info)) or {}).get(
+        "workers"
+    ) or []
+    worker_pids = [int(w["pid"]) for w in workers if isinstance(w, dict) and w.get("pid")]
+    worker_rss = [r for r in (rss_bytes(p) for p in worker_pids) if r is not None]
     return {
         "endpoint": info["endpoint"],
         "pid": info["pid"],
         "port": info["port"],
         "started_at": info.get("started_at"),
+        "uptime_seconds": _uptime(info.get("started_at")),
+        "rss_bytes": rss_bytes(int(info["pid"])),
         "boot_id": info.get("boot_id"),
         "state_dir": str(sd),
         "log": str(sd / settings.LOG_FILE),
-        "workers": len(workers.get("workers") or []),
+        "workers": len(workers),
+        "worker_pids": worker_pids,
+        "workers_rss_bytes": sum(worker_rss) if worker_rss else (0 if not worker_pids else None),
+        "snapshot": info.get("snapshot") or {},
+        "idle_timeout_seconds": info.get("idle_timeout_seconds"),
     }
 
 
@@ -405,7 +460,8 @@ def stop(project_dir: Path) -> bool:
 
 
 def reset(project_dir: Path) -> None:
-    """Delete every local resource (moto's reset), stop warm workers and clear the unpacked cache."""
+    """Delete every local resource (moto's reset, and the snapshot), stop warm workers and clear the
+    unpacked cache."""
     import shutil
 
     sd = state_dir(project_dir)
@@ -419,4 +475,5 @@ def reset(project_dir: Path) -> None:
                 f"check that {sd / settings.ENDPOINT_FILE} holds its token, or run `strands-deploy local stop`",
             )
         return
+    (sd / settings.SNAPSHOT_FILE).unlink(missing_ok=True)
     shutil.rmtree(sd / settings.CACHE_DIR, ignore_errors=True)

@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from strands_deploy.local import logs
+from strands_deploy.local import limits, logs
 from strands_deploy.local.codecache import CodeCache
 from strands_deploy.local.workers import FunctionSpec, Outcome, Pools, Throttled, Worker
 
 log = logging.getLogger("strands_deploy.local.lambda")
 
-MAX_PAYLOAD = 6 * 1024 * 1024
+MAX_PAYLOAD = limits.SYNC_PAYLOAD  # request and response, synchronous invocations
 TAIL_BYTES = 4096
 DEFAULT_CONCURRENCY = int(os.environ.get("STRANDS_LOCAL_MAX_WORKERS", "10"))
 
@@ -61,6 +61,10 @@ class LocalLambda:
     def __init__(self, state_dir: Path, endpoint: str) -> None:
         self.endpoint = endpoint  # what workers use as AWS_ENDPOINT_URL; set once the port is bound
         self.cache = CodeCache(state_dir / "cache")
+        self._read_only_done: set[Path] = set()
+        # workers' temp folders (their TMPDIR); left-overs of a server that was killed go at start
+        self.tmp_root = state_dir / "tmp"
+        limits.remove_temp_dir(str(self.tmp_root))
         self.pools = Pools()
         self._lock = threading.Lock()
         # LoggingConfig per (account, region, function name): moto accepts but does not keep it
@@ -98,6 +102,7 @@ class LocalLambda:
 
     def _spawn(self, fn: Any, spec: FunctionSpec) -> Worker:
         code_dir = self.cache.code_dir(spec.code_sha, fn.code_bytes)
+        self._read_only(code_dir)
         notes = self.cache.notes(code_dir)
         layer_paths: list[str] = []
         backend = lambda_backend(spec.account, spec.region)
@@ -106,9 +111,17 @@ class LocalLambda:
             if layer is None or not layer.code_bytes:
                 continue
             layer_dir = self.cache.layer_dir(layer.code_sha_256, layer.code_bytes)
+            self._read_only(layer_dir)
             layer_paths += self.cache.layer_paths(layer_dir)
             notes += [f"{note} (layer {arn})" for note in self.cache.notes(layer_dir)]
-        return Worker(spec, code_dir, layer_paths, self.endpoint, notes)
+        read_only = [str(self.cache.root)] if limits.read_only_mounts_available() else None
+        return Worker(spec, code_dir, layer_paths, self.endpoint, notes, read_only, self.tmp_root)
+
+    def _read_only(self, folder: Path) -> None:
+        """Code and layers are read-only, as /var/task and /opt are in Lambda (once per folder)."""
+        if folder not in self._read_only_done:
+            limits.make_read_only(folder)
+            self._read_only_done.add(folder)
 
     def _unsupported(self, fn: Any) -> str | None:
         if getattr(fn, "package_type", "Zip") == "Image":
@@ -184,10 +197,11 @@ class LocalLambda:
             duration = (time.monotonic() - started) * 1000
             reusable = outcome.kind in ("ok", "error")
             result_body, error = self._result_body(outcome, request_id, spec, lines)
+            used = worker.max_memory_mb()  # sampled while the worker still runs
         finally:
             self.pools.release(worker, reusable)
         lines.append((logs.now_ms(), f"END RequestId: {request_id}"))
-        lines.append((logs.now_ms(), self._report(request_id, duration, spec, worker, first)))
+        lines.append((logs.now_ms(), self._report(request_id, duration, spec, worker, first, used)))
         logs.put_lines(account, region, spec.log_group, worker.log_stream, lines)
         tail = None
         if log_type == "Tail":
@@ -204,14 +218,15 @@ class LocalLambda:
         )
 
     @staticmethod
-    def _report(request_id: str, duration: float, spec: FunctionSpec, worker: Worker, first: bool) -> str:
+    def _report(
+        request_id: str, duration: float, spec: FunctionSpec, worker: Worker, first: bool, used: int | None
+    ) -> str:
         parts = [
             f"REPORT RequestId: {request_id}",
             f"Duration: {duration:.2f} ms",
             f"Billed Duration: {math.ceil(duration)} ms",
             f"Memory Size: {spec.memory} MB",
         ]
-        used = worker.max_memory_mb()
         if used is not None:
             parts.append(f"Max Memory Used: {used} MB")
         if first:
@@ -223,8 +238,8 @@ class LocalLambda:
     ) -> tuple[bytes, str | None]:
         if outcome.kind == "ok":
             data = (outcome.payload or "null").encode("utf-8")
-            if len(data) > MAX_PAYLOAD:
-                message = f"Response payload size ({len(data)} bytes) exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes)."
+            if len(data) > limits.RESPONSE_PAYLOAD:
+                message = limits.response_too_large_message(len(data))
                 lines.append((logs.now_ms(), f"[ERROR] Function.ResponseSizeTooLarge: {message}"))
                 body = _error_payload("Function.ResponseSizeTooLarge", message, request_id)
                 return json.dumps(body).encode(), "Unhandled"
@@ -240,6 +255,12 @@ class LocalLambda:
             lines.append((logs.now_ms(), message))
             body = {"errorMessage": message, "errorType": "Sandbox.Timedout", "requestId": request_id}
             return json.dumps(body).encode(), "Unhandled"
+        if outcome.kind == "oom":  # Lambda's answer when a function goes over its memory
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {outcome.detail}"
+            lines.append((logs.now_ms(), message))
+            lines.append((logs.now_ms(), "Runtime.OutOfMemory"))
+            body = {"errorMessage": message, "errorType": "Runtime.OutOfMemory", "requestId": request_id}
+            return json.dumps(body).encode(), "Unhandled"
         message = f"RequestId: {request_id} Error: Runtime exited with error: {outcome.detail}"
         lines.append((logs.now_ms(), message))
         lines.append((logs.now_ms(), "Runtime.ExitError"))
@@ -247,7 +268,9 @@ class LocalLambda:
         return json.dumps(body).encode(), "Unhandled"
 
     def invoke_event(self, fn: Any, payload: bytes, account: str, region: str, qualifier: str | None) -> str:
-        """``InvocationType=Event``: run in the background, return the request id at once."""
+        """``InvocationType=Event``: run in the background, return the request id at once. A payload
+        over 256 KB raises :class:`limits.RequestTooLarge` (AWS's 413), which the server renders."""
+        limits.check_invoke_payload(len(payload), "Event")
 
         def run() -> None:
             try:

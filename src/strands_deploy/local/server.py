@@ -7,11 +7,18 @@ do without Docker or does not have:
 * Lambda ``Invoke`` runs the function in a local worker (:mod:`.lambda_invoke`); moto-internal
   invocations (SQS/SNS/Kinesis/DynamoDB triggers) are routed to the same workers; SNS, S3 and
   EventBridge deliveries (patterns and schedules) are completed by :mod:`.triggers`;
-* Bedrock Runtime ``Converse`` / ``ConverseStream`` answer from the model script (:mod:`.bedrock`);
+* Bedrock Runtime ``Converse`` / ``ConverseStream`` / ``InvokeModel`` (and its stream) answer from the
+  model script (:mod:`.bedrock`);
+* Logs ``FilterLogEvents`` applies CloudWatch's filter pattern syntax (:mod:`.filter_pattern`);
 * Function URLs and HTTP APIs are served at local URLs (:mod:`.urls`), and moto's responses are
   rewritten to point at them; ``ListFunctionUrlConfigs`` and ``LoggingConfig`` (which moto drops)
   are filled in;
 * ``/_strands/health``, ``/_strands/workers`` (GET) and ``/_strands/reset`` (POST) for the CLI.
+
+State survives restarts (:mod:`.persist`): the snapshot is restored before the first request is
+served, saved after mutating requests and at stop. A server that gets no request (other than
+``/_strands/*``) for ``idle_timeout_seconds`` (``config.json``, default 4 hours) saves its state
+and stops itself.
 
 Everything else goes to moto unchanged. Invariant: an error while handling one request becomes
 an error response for that request; the server keeps serving.
@@ -57,9 +64,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
 
-from strands_deploy.local import settings
+from strands_deploy.local import limits, settings
 from strands_deploy.local.bedrock import CONVERSE_PATH, FakeBedrock
-from strands_deploy.local.lambda_invoke import MAX_PAYLOAD, LocalLambda
+from strands_deploy.local.filter_pattern import FILTER_LOG_EVENTS_TARGET, answer_filter_log_events
+from strands_deploy.local.lambda_invoke import LocalLambda
+from strands_deploy.local.persist import Persister
 from strands_deploy.local.settings import (
     TOKEN_HEADER,
     ConfigReader,
@@ -183,13 +192,47 @@ class LocalCloud:
         self.token = secrets.token_urlsafe(32)  # per start; in endpoint.json only, never in health
         self.stopping = False
         self._endpoint_lock = threading.Lock()
+        self.persist = Persister(state_dir, self._extras, self._apply_extras)
+        self._activity_lock = threading.Lock()
+        self.in_flight = 0  # requests being answered, /_strands/* aside
+        self.last_request = time.monotonic()
         self.info: dict[str, Any] = {
             "service": "strands-deploy-local-cloud",
             "pid": os.getpid(),
-            "boot_id": uuid.uuid4().hex,  # changes on every start: moto's state does not survive one
+            "boot_id": uuid.uuid4().hex,  # changes on every start (the state itself is restored)
             "started_at": datetime.now(UTC).isoformat(),
             "state_dir": str(state_dir),
         }
+
+    # -- persistence -----------------------------------------------------------------------
+    def _extras(self) -> dict[str, Any]:
+        """What the local cloud keeps beside moto, for the snapshot."""
+        return {
+            "url_qualifiers": dict(self.router.url_qualifiers),
+            "logging_configs": dict(self.runtime.logging_configs),
+        }
+
+    def _apply_extras(self, extras: dict[str, Any]) -> None:
+        self.router.url_qualifiers.update(extras.get("url_qualifiers") or {})
+        self.runtime.logging_configs.update(extras.get("logging_configs") or {})
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            **self.info,
+            "snapshot": dict(self.persist.status),
+            "idle_timeout_seconds": self.config.idle_timeout(),
+            "idle_seconds": round(time.monotonic() - self.last_request, 1),
+        }
+
+    def idle_for(self) -> float:
+        """Seconds since the last request ended (0 while one is being answered)."""
+        with self._activity_lock:
+            if self.in_flight:
+                return 0.0
+        if any(w.get("busy") for w in self.runtime.describe_workers()):
+            return 0.0
+        return time.monotonic() - self.last_request
 
     def bind(self, host: str, port: int) -> None:
         base = f"http://{host}:{port}"
@@ -295,6 +338,21 @@ class LocalCloud:
 
     # -- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path: str = environ.get("PATH_INFO", "")
+        if path.startswith("/_strands/"):
+            return self.answer(environ, start_response)
+        with self._activity_lock:
+            self.in_flight += 1
+        try:
+            return self.answer(environ, start_response)
+        finally:
+            if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD", "OPTIONS"):
+                self.persist.changed()
+            with self._activity_lock:
+                self.in_flight -= 1
+                self.last_request = time.monotonic()
+
+    def answer(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
             early = self.refusal(environ)
             if early is None and not _user_endpoint(environ.get("PATH_INFO", "")):
@@ -315,8 +373,21 @@ class LocalCloud:
                 content_type="application/json",
             )
         if response is None:
-            return self.moto(environ, start_response)
+            with self.persist.request():
+                return self.moto(environ, start_response)
         return response(environ, start_response)
+
+    def filter_log_events(self, environ: dict[str, Any]) -> Response:
+        """FilterLogEvents with CloudWatch's filter pattern semantics (moto's ignore JSON patterns)."""
+        body = self._buffer_body(environ)
+
+        def call(stripped: bytes) -> Response:
+            environ["wsgi.input"] = io.BytesIO(stripped)
+            environ["CONTENT_LENGTH"] = str(len(stripped))
+            return self.call_moto(environ)
+
+        answer: Response = answer_filter_log_events(body, call)
+        return answer
 
     def call_moto(self, environ: dict[str, Any]) -> Response:
         """Run moto and capture its response so it can be rewritten."""
@@ -329,13 +400,14 @@ class LocalCloud:
             captured["status"], captured["headers"] = status, headers
             return chunks.append
 
-        result = self.moto(environ, start)
-        try:
-            chunks.extend(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close:
-                close()
+        with self.persist.request():
+            result = self.moto(environ, start)
+            try:
+                chunks.extend(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close:
+                    close()
         response = Response(status=int(captured["status"].split()[0]), headers=captured["headers"])
         response.set_data(b"".join(chunks))
         return response
@@ -362,9 +434,14 @@ class LocalCloud:
             api_id = path[len(EXECUTE_API_PREFIX) :].split("/", 1)[0]
             return self.router.serve_http_api(Request(environ), api_id)
         if path.rstrip("/") == "/moto-api/reset" and method == "POST":
-            response = self.call_moto(environ)
-            self.forget_all()
-            return response
+
+            def moto_reset() -> Response:
+                response = self.call_moto(environ)
+                self.forget_all()
+                return response
+
+            reset_response: Response = self.persist.reset(moto_reset)
+            return reset_response
         scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         service = scope.group("service") if scope else None
         region = scope.group("region") if scope else "us-east-1"
@@ -374,6 +451,8 @@ class LocalCloud:
             if m:
                 body = Request(environ).get_data()
                 return self.bedrock.handle(unquote(m.group("model")), m.group("op"), body)
+        if service == "logs" and environ.get("HTTP_X_AMZ_TARGET") == FILTER_LOG_EVENTS_TARGET:
+            return self.filter_log_events(environ)
         if service == "lambda":
             return self.route_lambda(environ, path, method, account, region)
         if service == "apigateway" and APIS.match(path) and method in ("GET", "POST", "PATCH", "PUT"):
@@ -426,12 +505,12 @@ class LocalCloud:
         qualifier = request.args.get("Qualifier") or None
         fn = self.runtime.resolve(account, region, name, qualifier)
         payload = request.get_data()
-        if len(payload) > MAX_PAYLOAD:
-            return _lambda_error(
-                413,
-                "RequestTooLargeException",
-                f"Request must be smaller than {MAX_PAYLOAD} bytes for the InvokeFunction operation",
+        try:  # Lambda's own quotas: 6 MB synchronous, 256 KB asynchronous
+            limits.check_invoke_payload(
+                len(payload), request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
             )
+        except limits.RequestTooLarge as e:
+            return _lambda_error(413, "RequestEntityTooLargeException", e.message)
         if payload.strip():
             try:
                 json.loads(payload)
@@ -525,16 +604,19 @@ class LocalCloud:
     def control(self, path: str, method: str) -> Response:
         if path == "/_strands/health":
             self._restore_endpoint_file()
-            return Response(json.dumps({"ok": True, **self.info}), content_type="application/json")
+            return Response(json.dumps(self.health()), content_type="application/json")
         if path == "/_strands/workers" and method == "GET":
             body = {"workers": self.runtime.describe_workers()}
             return Response(json.dumps(body), content_type="application/json")
         if path == "/_strands/reset" and method == "POST":
             from moto.moto_api._internal.models import moto_api_backend
 
-            moto_api_backend.reset()
-            self.forget_all()
-            self.runtime.cache.clear()
+            def reset() -> None:
+                moto_api_backend.reset()
+                self.forget_all()
+                self.runtime.cache.clear()
+
+            self.persist.reset(reset)
             return Response(json.dumps({"reset": True}), content_type="application/json")
         return Response(
             json.dumps({"message": f"unknown control path {path}"}), 404, content_type="application/json"
@@ -597,6 +679,22 @@ def _check_existing(state_dir: Path) -> None:
     log.info("replacing stale %s (pid %s is not a running local cloud)", settings.ENDPOINT_FILE, pid)
 
 
+def _idle_watch(app: LocalCloud, shutdown: Callable[[], None]) -> None:
+    """Stop the server (which saves its state) once nothing asked it anything for the idle timeout."""
+    while not app.stopping:
+        timeout = app.config.idle_timeout()
+        time.sleep(max(0.2, min(30.0, timeout / 4)) if timeout else 30.0)
+        timeout = app.config.idle_timeout()
+        if timeout and not app.stopping and app.idle_for() >= timeout:
+            log.info(
+                "idle for %ss (idle_timeout_seconds %s): saving the state and stopping",
+                int(app.idle_for()),
+                timeout,
+            )
+            shutdown()
+            return
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m strands_deploy.local.server")
     parser.add_argument("--port", type=int, default=int(os.environ.get("STRANDS_LOCAL_PORT", "4566")))
@@ -628,6 +726,8 @@ def main(argv: list[str] | None = None) -> None:
     app.bind(args.host, port)
     install_moto_invoke_hook(app.runtime)
     install_trigger_hooks(app.runtime)
+    app.persist.restore()  # before the first request is served
+    app.persist.start()
     scheduler = server_scheduler(app.config)
     scheduler.start()
 
@@ -649,6 +749,7 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    threading.Thread(target=_idle_watch, args=(app, server.shutdown), name="idle-stop", daemon=True).start()
     app.write_endpoint_file()
     log.info("local cloud listening on %s (pid %s, state %s)", app.info["endpoint"], os.getpid(), state_dir)
     try:
@@ -656,6 +757,10 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         app.stopping = True
         scheduler.stop()
+        try:
+            app.persist.stop()  # the final snapshot
+        except Exception:
+            log.exception("could not save the state at stop")
         app.runtime.pools.stop_all(final=True)
         current = read_json(endpoint_file)
         if current and current.get("pid") == os.getpid():

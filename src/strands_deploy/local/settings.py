@@ -5,8 +5,10 @@
                        and ``token``, the per-start secret every ``/_strands/*`` control route but
                        health requires (in the :data:`TOKEN_HEADER` header)
     ``config.json``    written by the control side: ``{"model_script": "/abs/path.yaml" | null,
-                       "cors_origins": ["http://localhost:3000", ...]}``; the server re-reads it
-                       when it changes, so no restart is needed
+                       "cors_origins": ["http://localhost:3000", ...], "idle_timeout_seconds": N}``
+                       (the last optional: default 4 hours, 0 never); the server re-reads it when
+                       it changes, so no restart is needed
+    ``snapshot.pickle`` the server's saved state (see :mod:`.persist`), restored at start
     ``server.log``     the server's stdout/stderr
     ``cache/``         unpacked function code and layers (safe to delete while stopped)
 
@@ -36,6 +38,35 @@ CACHE_DIR = "cache"
 LOCAL_ACCOUNT = _LOCAL_ACCOUNT  # moto's default account, the one every local resource lives in
 TOKEN_HEADER = "X-Strands-Token"  # carries endpoint.json's ``token`` to the /_strands/* control routes
 CORS_ENV = "STRANDS_LOCAL_CORS_ORIGINS"  # comma- or space-separated origins allowed to use CORS
+SNAPSHOT_FILE = "snapshot.pickle"  # the server's saved state (see persist.py)
+DEFAULT_IDLE_TIMEOUT = 4 * 3600  # seconds without a request before the server stops itself
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(raw: str | float) -> int:
+    """Seconds in ``raw``: ``90``, ``90s``, ``30m``, ``2h``, ``1d``, ``1h30m``; ``0``/``never``/``off``
+    is 0 (no idle stop). ValueError if it is none of these."""
+    if isinstance(raw, int | float):
+        if raw < 0:
+            raise ValueError(f"{raw} is negative")
+        return int(raw)
+    text = str(raw).strip().lower()
+    if text in ("never", "off", "none", "0"):
+        return 0
+    if text.isdigit():
+        return int(text)
+    total, number = 0, ""
+    for ch in text:
+        if ch.isdigit():
+            number += ch
+        elif ch in _UNITS and number:
+            total += int(number) * _UNITS[ch]
+            number = ""
+        else:
+            raise ValueError(f"{raw!r} is not a duration (examples: 90s, 30m, 2h, 1d, never)")
+    if number or not text:
+        raise ValueError(f"{raw!r} is not a duration (examples: 90s, 30m, 2h, 1d, never)")
+    return total
 
 
 def make_private_dir(path: Path) -> None:
@@ -116,6 +147,14 @@ class ConfigReader:
     def model_script(self) -> str | None:
         value = self.get().get("model_script")
         return str(value) if value else None
+
+    def idle_timeout(self) -> int:
+        """Seconds without a request before the server stops itself (0: never)."""
+        value = self.get().get("idle_timeout_seconds", DEFAULT_IDLE_TIMEOUT)
+        try:
+            return parse_duration(value) if value is not None else DEFAULT_IDLE_TIMEOUT
+        except (TypeError, ValueError):
+            return DEFAULT_IDLE_TIMEOUT
 
     def cors_origins(self) -> frozenset[str]:
         """The origins the user allowed to use the local cloud from a browser (none by default)."""

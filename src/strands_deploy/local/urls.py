@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
-from strands_deploy.local import http_events
+from strands_deploy.local import http_events, limits
 from strands_deploy.local.lambda_invoke import LocalLambda
 from strands_deploy.local.workers import Throttled
 
@@ -250,7 +250,10 @@ class UrlRouter:
     def _invoke(
         self, fn: Any, event: dict[str, Any], account: str, region: str, qualifier: str | None
     ) -> Any:
-        return self.runtime.invoke(fn, json.dumps(event).encode("utf-8"), account, region, qualifier)
+        data = json.dumps(event).encode("utf-8")
+        if len(data) > limits.SYNC_PAYLOAD:  # the event Lambda would receive is over its 6 MB
+            raise limits.EventTooLarge()
+        return self.runtime.invoke(fn, data, account, region, qualifier)
 
     def serve_function_url(self, request: Request, url_id: str) -> Response:
         from moto.awslambda.models import lambda_backends
@@ -269,6 +272,8 @@ class UrlRouter:
         preflight = cors.preflight(request)
         if preflight is not None:
             return preflight
+        if (request.content_length or 0) > limits.SYNC_PAYLOAD:
+            return cors.decorate(request, limits.function_url_too_large())
         authorizer = None
         caller_account = "anonymous"
         if cfg.config.get("AuthType") == "AWS_IAM":
@@ -295,6 +300,8 @@ class UrlRouter:
             result = self._invoke(target, event, account, region, qualifier)
         except Throttled:
             return _json(429, {"Message": "Rate Exceeded."})
+        except limits.EventTooLarge:
+            return cors.decorate(request, limits.function_url_too_large())
         if result.function_error:
             response = Response(b"Internal Server Error", status=502, headers=_error_header(result.payload))
         else:
@@ -323,6 +330,8 @@ class UrlRouter:
         preflight = cors.preflight(request)
         if preflight is not None:
             return preflight
+        if (request.content_length or 0) > limits.SYNC_PAYLOAD:
+            return cors.decorate(request, limits.http_api_too_large())
         decoded = request.path[len(EXECUTE_API_PREFIX) + len(api_id) :]
         if stage != "$default":
             decoded = "/" + decoded.strip("/").partition("/")[2]
@@ -385,6 +394,8 @@ class UrlRouter:
             result = self._invoke(fn, event, account, fn_region, qualifier)
         except Throttled:
             return _json(429, {"message": "Too Many Requests"})
+        except limits.EventTooLarge:
+            return cors.decorate(request, limits.http_api_too_large())
         if result.function_error:
             response = _json(500, {"message": "Internal Server Error"}, _error_header(result.payload))
         else:

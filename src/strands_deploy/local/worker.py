@@ -9,6 +9,11 @@ File descriptors: stdin carries request frames and stdout response frames (see
 :mod:`.protocol`); both are moved to private descriptors at start, then fd 0 becomes /dev/null and
 fd 1 is pointed at stderr, so whatever the function prints (Python or C level) lands in the log
 pipe and can never corrupt the protocol.
+
+Limits: before the handler is imported the worker caps its own address space (``RLIMIT_AS``, from
+the setup frame: the configured memory plus a fixed allowance, see :mod:`.limits`); a
+``MemoryError`` ends the worker like Lambda's out-of-memory kill. If the server dies, the worker
+kills its whole process group (its own children too).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -71,6 +77,8 @@ def load_handler(handler: str, code_dir: str) -> tuple[Callable[..., Any] | None
     module_name = module_name.replace("/", ".")
     try:
         module = importlib.import_module(module_name)
+    except MemoryError:
+        raise
     except SyntaxError as e:
         spot = f"{os.path.relpath(e.filename, code_dir) if e.filename else '?'}, line {e.lineno}"
         return None, _error(
@@ -102,7 +110,30 @@ def _watch_parent() -> None:
     while True:
         time.sleep(0.5)
         if os.getppid() != parent:
-            os._exit(1)
+            try:  # our children go with us (the server made us a process group leader)
+                if os.getpgid(0) == os.getpid():
+                    os.killpg(os.getpid(), signal.SIGKILL)
+            finally:
+                os._exit(1)
+
+
+def _limit_memory(limit: int | None) -> None:
+    """Cap the address space of this process and of the children it starts."""
+    if not limit:
+        return
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard if hard != resource.RLIM_INFINITY else limit))
+    except (ImportError, ValueError, OSError, AttributeError):
+        pass  # not on this platform (Windows): memory is not enforced
+
+
+class _OutOfMemory(Exception):
+    pass
 
 
 def _mark_end(request_id: str) -> None:
@@ -116,6 +147,8 @@ def _invoke(func: Callable[..., Any], setup: dict[str, Any], req: dict[str, Any]
     try:
         event = json.loads(req.get("payload") or "{}")
         result = func(event, LambdaContext(setup, req))
+    except MemoryError:
+        raise _OutOfMemory() from None
     except Exception as e:
         print(f"[ERROR] {type(e).__name__}: {e}", file=sys.stderr)
         traceback.print_exc(file=sys.stderr)
@@ -123,11 +156,22 @@ def _invoke(func: Callable[..., Any], setup: dict[str, Any], req: dict[str, Any]
         return {"ok": False, "error": _error(type(e).__name__, str(e), tb, request_id)}
     try:
         payload = json.dumps(result)
+    except MemoryError:
+        raise _OutOfMemory() from None
     except (TypeError, ValueError) as e:
         message = f"Unable to marshal response: {e}"
         print(f"[ERROR] Runtime.MarshalError: {message}", file=sys.stderr)
         return {"ok": False, "error": _error("Runtime.MarshalError", message, None, request_id)}
     return {"ok": True, "payload": payload}
+
+
+def _out_of_memory(proto_out: IO[bytes], request_id: str) -> None:
+    """Tell the server the function ran out of memory; it stops this worker, as Lambda would."""
+    import gc
+
+    gc.collect()
+    _mark_end(request_id)
+    write_frame(proto_out, {"type": "result", "ok": False, "oom": True})
 
 
 def serve(proto_in: IO[bytes], proto_out: IO[bytes]) -> None:
@@ -139,8 +183,13 @@ def serve(proto_in: IO[bytes], proto_out: IO[bytes]) -> None:
     base = [p for p in sys.path if p not in ("", os.getcwd(), code_dir)]
     sys.path[:] = [code_dir, *setup.get("layer_paths", []), *base]
     os.chdir(code_dir)
+    _limit_memory(setup.get("address_space_limit"))
     started = time.monotonic()
-    func, error = load_handler(setup["handler"], code_dir)
+    try:
+        func, error = load_handler(setup["handler"], code_dir)
+    except MemoryError:
+        _out_of_memory(proto_out, "init")
+        return
     init_ms = (time.monotonic() - started) * 1000
     if error is not None:
         print(f"[ERROR] {error['errorType']}: {error['errorMessage']}", file=sys.stderr)
@@ -152,7 +201,11 @@ def serve(proto_in: IO[bytes], proto_out: IO[bytes]) -> None:
         req = read_frame(proto_in)
         if req is None:
             return
-        outcome = _invoke(func, setup, req)
+        try:
+            outcome = _invoke(func, setup, req)
+        except (_OutOfMemory, MemoryError):
+            _out_of_memory(proto_out, req["request_id"])
+            return
         _mark_end(req["request_id"])
         write_frame(proto_out, {"type": "result", **outcome})
 

@@ -4,7 +4,9 @@ A pool is identified by (account, region, function name, version) and keyed by e
 shapes a worker (code SHA-256, handler, runtime, environment, layers, timeout, memory, log group):
 when the key changes (new code or configuration) the pool is replaced, its idle workers are
 stopped at once and its busy workers as soon as they finish. A worker that timed out, crashed or
-failed its init is never reused. Workers are stopped by pid (``Popen.kill``), never by name.
+failed its init is never reused. Each worker leads its own session and process group, and
+stopping it kills the whole group (its child processes too) by id, never by name (see
+:mod:`.limits`). Each worker has its own temp folder (``TMPDIR``), removed when it stops.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strands_deploy.local import limits
 from strands_deploy.local.logs import now_ms, stream_name
 from strands_deploy.local.protocol import END_MARKER, read_frame, write_frame
 
@@ -72,7 +75,7 @@ class FunctionSpec:
 
 @dataclass
 class Outcome:
-    kind: str  # "ok" | "error" (the handler raised) | "init_error" | "timeout" | "crash"
+    kind: str  # "ok" | "error" (the handler raised) | "init_error" | "timeout" | "crash" | "oom"
     payload: str | None = None  # JSON text of the handler's result, for "ok"
     error: dict[str, Any] | None = None
     detail: str = ""  # for "crash": "signal: killed" / "exit status 1"
@@ -82,7 +85,14 @@ class Worker:
     """One ``python -m strands_deploy.local.worker`` process and the threads reading its pipes."""
 
     def __init__(
-        self, spec: FunctionSpec, code_dir: Path, layer_paths: list[str], endpoint: str, notes: list[str]
+        self,
+        spec: FunctionSpec,
+        code_dir: Path,
+        layer_paths: list[str],
+        endpoint: str,
+        notes: list[str],
+        read_only: list[str] | None = None,
+        tmp_root: Path | None = None,
     ) -> None:
         self.spec = spec
         self.notes = notes  # packages the compat filter kept off sys.path, logged at init
@@ -98,7 +108,11 @@ class Worker:
         self._lines: list[tuple[int, str]] = []
         self._cond = threading.Condition()
         self._markers: set[str] = set()
+        self.peak_mb: int | None = None
+        self._killed = False
+        self.tmp_dir = limits.new_temp_dir(spec.name, tmp_root)
         env = {k: os.environ[k] for k in _PASS_ENV if k in os.environ}
+        env["MALLOC_ARENA_MAX"] = "2"  # keeps threads' reserved address space small (see limits)
         env.update(dict(spec.environment))
         # invariant: the reserved AWS variables win over the function's own, as in Lambda
         env.update(
@@ -122,16 +136,28 @@ class Worker:
                 "_HANDLER": spec.handler,
                 "PYTHONUNBUFFERED": "1",
                 "STRANDS_LOCAL_CLOUD": "1",
+                # the worker's own writable folder, as /tmp is Lambda's only writable place
+                "TMPDIR": self.tmp_dir,
+                "TEMP": self.tmp_dir,
+                "TMP": self.tmp_dir,
             }
         )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "strands_deploy.local.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=str(code_dir),
-            env=env,
-        )
+        argv = [sys.executable, "-u", "-m", "strands_deploy.local.worker"]
+        if read_only:
+            argv = [*limits.mount_prefix(read_only), *argv]
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=str(code_dir),
+                env=env,
+                start_new_session=True,  # its own process group: stopped as a group (see kill)
+            )
+        except BaseException:
+            limits.remove_temp_dir(self.tmp_dir)
+            raise
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         threading.Thread(target=self._read_frames, daemon=True, name=f"frames-{self.pid}").start()
         threading.Thread(target=self._read_lines, daemon=True, name=f"lines-{self.pid}").start()
@@ -143,6 +169,7 @@ class Worker:
             "function_version": spec.version,
             "function_arn": spec.arn,
             "memory_size": spec.memory,
+            "address_space_limit": limits.address_space_limit(spec.memory),
             "log_group": spec.log_group,
             "log_stream": self.log_stream,
         }
@@ -166,8 +193,24 @@ class Worker:
                     return
         except (OSError, ValueError):
             self._frames.put(None)
+        finally:  # the reader closes its own pipe: kill() never blocks on a pipe a child holds
+            with contextlib.suppress(OSError):
+                self.proc.stdout.close()
 
     def _read_lines(self) -> None:
+        assert self.proc.stderr
+        try:
+            self._read_lines_until_eof()
+        except (OSError, ValueError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self.proc.stderr.close()
+            with self._cond:
+                self._markers.add("*eof*")
+                self._cond.notify_all()
+
+    def _read_lines_until_eof(self) -> None:
         assert self.proc.stderr
         for raw in iter(self.proc.stderr.readline, b""):
             text, marker, rest = raw.partition(END_MARKER)
@@ -180,9 +223,6 @@ class Worker:
                 if marker:
                     self._markers.add(rest.decode("utf-8", "replace").strip())
                     self._cond.notify_all()
-        with self._cond:
-            self._markers.add("*eof*")
-            self._cond.notify_all()
 
     def take_lines(self) -> list[tuple[int, str]]:
         with self._cond:
@@ -194,6 +234,11 @@ class Worker:
         with self._cond:
             self._cond.wait_for(lambda: request_id in self._markers or "*eof*" in self._markers, timeout)
             self._markers.discard(request_id)
+
+    def wait_eof(self, timeout: float) -> None:
+        """Wait (briefly) until the log pipe is closed, to collect the last lines of a stopped worker."""
+        with self._cond:
+            self._cond.wait_for(lambda: "*eof*" in self._markers, timeout)
 
     def _exit_detail(self) -> str:
         try:
@@ -208,17 +253,33 @@ class Worker:
             return f"signal: {_SIGNAL_WORDS.get(sig, sig.name.lower().removeprefix('sig'))}"
         return f"exit status {rc}"
 
+    def _crashed(self) -> Outcome:
+        """The worker's protocol pipe closed: how it exited, then its whole group is stopped (a
+        child may still hold the log pipe) and the lines it printed are collected."""
+        detail = self._exit_detail()
+        self._sample_peak()
+        limits.kill_group(self.pid)
+        self.wait_eof(1.0)
+        return Outcome("crash", detail=detail)
+
+    def _timed_out(self) -> Outcome:
+        self._sample_peak()
+        self.kill()
+        self.wait_eof(limits.TIMEOUT_MARGIN)
+        return Outcome("timeout")
+
     def wait_init(self, timeout: float) -> Outcome:
         try:
             frame = self._frames.get(timeout=timeout)
         except queue.Empty:
-            self.kill()
-            return Outcome("timeout")
-        self.wait_marker("init")
+            return self._timed_out()
         if frame is None:
-            return Outcome("crash", detail=self._exit_detail())
+            return self._crashed()
+        self.wait_marker("init")
         self.initialized = True
         self.init_ms = float(frame.get("init_ms") or 0.0)
+        if frame.get("oom"):
+            return self._out_of_memory()
         if not frame.get("ok"):
             return Outcome("init_error", error=frame.get("error"))
         return Outcome("ok")
@@ -229,43 +290,58 @@ class Worker:
         try:
             write_frame(self.proc.stdin, {"type": "invoke", **request})
         except OSError:
-            return Outcome("crash", detail=self._exit_detail())
+            return self._crashed()
         try:
             frame = self._frames.get(timeout=timeout)
         except queue.Empty:
-            self.kill()
-            return Outcome("timeout")
-        self.wait_marker(request["request_id"])
+            return self._timed_out()
         if frame is None:
-            return Outcome("crash", detail=self._exit_detail())
+            return self._crashed()
+        self.wait_marker(request["request_id"])
+        if frame.get("oom"):
+            return self._out_of_memory()
         if frame.get("ok"):
             return Outcome("ok", payload=str(frame.get("payload", "null")))
         return Outcome("error", error=frame.get("error"))
 
+    def _out_of_memory(self) -> Outcome:
+        """The function ran out of its memory: Lambda stops the sandbox, so is this worker."""
+        self.peak_mb = max(self.peak_mb or 0, self.spec.memory, self.max_memory_mb() or 0)
+        self.kill()
+        return Outcome("oom", detail="signal: killed")
+
+    def _sample_peak(self) -> None:
+        used = self.max_memory_mb()
+        if used is not None:
+            self.peak_mb = max(self.peak_mb or 0, used)
+
     def max_memory_mb(self) -> int | None:
+        """Peak resident memory (VmHWM) of the worker; the last sample once it has stopped."""
         try:
             for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) // 1024
+                    used = int(line.split()[1]) // 1024
+                    return max(used, self.peak_mb or 0)
         except (OSError, ValueError, IndexError):
             pass
-        return None
+        return self.peak_mb
 
     def kill(self) -> None:
-        """Stop this worker by its pid: SIGKILL (it holds no state worth a graceful exit)."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.kill()
+        """Stop this worker and every process of its group by id: SIGKILL (it holds no state
+        worth a graceful exit). Never blocks on the output pipes: their readers close them."""
+        if self.proc.returncode is None:  # the pid is still ours (not reaped): kill the group
+            limits.kill_group(self.pid)
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             log.warning("worker %s did not exit after SIGKILL", self.pid)
-        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                if pipe:
-                    pipe.close()
-            except OSError:
-                pass
+        limits.kill_group(self.pid)  # children left behind by a worker that had already exited
+        if self.proc.stdin:
+            with contextlib.suppress(OSError, ValueError):
+                self.proc.stdin.close()
+        if not self._killed:
+            self._killed = True
+            limits.remove_temp_dir(self.tmp_dir)
 
     def describe(self) -> dict[str, Any]:
         s = self.spec

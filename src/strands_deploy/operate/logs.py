@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -23,15 +24,39 @@ def log_group(deployment: Deployment, agent: str) -> str:
     return deployed_output(deployment, agent, "logs")
 
 
+_TERM = re.compile(r'\s*(?:"(?:[^"\\]|\\.)*"|[^\s"]+)(?=\s|$)')
+
+
+def _looks_like_pattern(text: str) -> bool:
+    """A CloudWatch pattern: JSON or space-delimited, or terms separated by spaces where a term
+    starting with a quote is one whole quoted phrase. Anything else (``"id":"chat-1"``, quotes
+    glued to other text) is literal text to look for."""
+    stripped = text.strip()
+    if not stripped.startswith(PATTERN_STARTS):
+        return False
+    if stripped[0] in "{[%":
+        return True
+    pos = 0
+    while pos < len(stripped):
+        m = _TERM.match(stripped, pos)
+        if m is None:
+            return False
+        pos = m.end()
+    return True
+
+
 def filter_pattern(text: str | None) -> tuple[str | None, Callable[[str], bool]]:
     """The CloudWatch filter pattern for a filter text, and the exact check applied to what comes back.
 
     Plain text is matched literally (as a quoted CloudWatch term, then as a substring here);
-    text that already looks like a filter pattern ({...}, [...], ?a ?b, "...") is passed as is.
+    text that already looks like a filter pattern ({...}, [...], ?a ?b, -a, "...", %regex%) is sent
+    to CloudWatch as is and CloudWatch alone decides (the local cloud's FilterLogEvents evaluates
+    patterns as AWS does, see strands_deploy.local.filter_pattern); an invalid pattern comes back
+    as AWS's InvalidParameterException.
     """
     if not text:
         return None, lambda message: True
-    if text.lstrip().startswith(PATTERN_STARTS):
+    if _looks_like_pattern(text):
         return text, lambda message: True
     quoted = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return quoted, lambda message: text in message

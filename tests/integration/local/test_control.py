@@ -80,10 +80,18 @@ def test_local_start_twice_is_idempotent(project: Path) -> None:
     assert first.returncode == 0, first.stderr
     endpoint = first.stdout.strip()
     assert endpoint.startswith("http://127.0.0.1:")
-    second = _cli(project, "start")
+    port = endpoint.rsplit(":", 1)[1]
+    assert f"local cloud started on 127.0.0.1:{port} (stop: strands-deploy local stop)" in first.stderr
+    second = _cli(project, "start", "--idle-timeout", "2h")
     assert (second.returncode, second.stdout.strip()) == (0, endpoint)
+    assert "local cloud started" not in second.stderr  # only the command that starts it says so
     status = json.loads(_cli(project, "status", "--json").stdout)
     assert status["endpoint"] == endpoint and _alive(status["pid"])
+    assert status["port"] == int(port) and status["uptime_seconds"] >= 0
+    assert status["rss_bytes"] > 0 and status["workers_rss_bytes"] == 0
+    assert status["snapshot"]["restored"] is False and status["idle_timeout_seconds"] == 7200
+    text = _cli(project, "status").stdout
+    assert "memory" in text and "idle stop: after 2h00m" in text
     recorded = json.loads((project / ".strands/local/endpoint.json").read_text())
     assert {"pid", "port", "started_at"} <= set(recorded)
     assert "running" in _cli(project, "status").stdout

@@ -81,7 +81,9 @@ def test_since_iso_and_garbage() -> None:
 
 def test_filter_text_is_literal_and_patterns_pass_through() -> None:
     pattern, keep = filter_pattern('"status":500')
-    assert pattern == '"status":500'  # starts with a quote: a CloudWatch quoted term already
+    # quotes glued to other text are not a CloudWatch pattern: looked for literally
+    assert pattern == '"\\"status\\":500"' and keep('{"status":500}') and not keep('{"status":200}')
+    assert filter_pattern('"status 500" ?ERROR')[0] == '"status 500" ?ERROR'  # a pattern: as is
     pattern, keep = filter_pattern("session abc")
     assert pattern == '"session abc"'
     assert keep("x session abc y") and not keep("abc session")
