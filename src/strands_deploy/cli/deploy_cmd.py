@@ -46,7 +46,13 @@ def command(
     """Create or update the environment's resources to match strands.yaml."""
     from strands_deploy import services as svc
     from strands_deploy.cli.confirm import confirm_plan, graceful_interrupt
-    from strands_deploy.cli.render import progress, render_plan, render_result, render_warnings
+    from strands_deploy.cli.render import (
+        progress,
+        render_endpoints,
+        render_plan,
+        render_result,
+        render_warnings,
+    )
 
     saved = None
     if plan_file:
@@ -96,6 +102,8 @@ def command(
         click.echo(f"No changes. Environment {env_name} is up to date.", err=True)
     else:
         render_result(result, "deploy", started)
+    if not as_json and services.store is not None:
+        render_endpoints(services.store.state)
     if result.cancelled:
         sys.exit(130)
     if not result.ok:

@@ -67,6 +67,15 @@ def command() -> None:
         "(default: config.json's idle_timeout_seconds, else 4h). Applies to a running server too."
     ),
 )
+@click.option(
+    "--iam/--no-iam",
+    "iam",
+    default=None,
+    help=(
+        "Check each function's calls against its role, as AWS does (the default), or not "
+        '(--no-iam; recorded in config.json as "iam": false). Applies to a running server too.'
+    ),
+)
 @click.pass_context
 def start(
     ctx: click.Context,
@@ -74,6 +83,7 @@ def start(
     model_script: str | None,
     cors_origins: tuple[str, ...],
     idle_timeout: str | None,
+    iam: bool | None,
 ) -> None:
     """Start the local cloud in the background (a no-op if it runs) and print its endpoint."""
     from strands_deploy.local.control import ensure_running
@@ -88,7 +98,9 @@ def start(
     pdir = project_dir(ctx)
     script = Path(model_script).resolve() if model_script else model_script_from_config(pdir)
     origins = list(cors_origins) if cors_origins else None
-    click.echo(ensure_running(pdir, port=port, model_script=script, cors_origins=origins, idle_timeout=idle))
+    click.echo(
+        ensure_running(pdir, port=port, model_script=script, cors_origins=origins, idle_timeout=idle, iam=iam)
+    )
 
 
 def _size(n: Any) -> str:

@@ -217,3 +217,21 @@ def render_result(result: ApplyResult, verb: str, started: float) -> None:
             f"[red]{verb} failed:[/red] {len(result.failed)} failed, {len(result.applied)} done "
             f"in {elapsed:.1f}s. The state records exactly what exists; fix the errors and run again."
         )
+
+
+def render_endpoints(state: Any) -> None:
+    """The endpoints the environment serves (Function URLs, HTTP API routes), after a deploy."""
+    from strands_deploy.cli.outputs_cmd import collect
+
+    urls = [
+        (owner, out["url"])
+        for owner, out in collect(state).items()
+        if owner.startswith("agent.") and out.get("url")
+    ]
+    if not urls:
+        return
+    con = err_console()
+    con.print("endpoints:")
+    width = max(len(owner) for owner, _ in urls)
+    for owner, url in urls:
+        con.print(f"  {owner.ljust(width)}  {url}", highlight=False, soft_wrap=True)

@@ -199,9 +199,14 @@ def _resolve_cors(cors_origins: Sequence[str] | None) -> list[str] | None:
 
 
 def _write_config(
-    sd: Path, script: str | None, cors_origins: list[str] | None, idle_timeout: int | None = None
+    sd: Path,
+    script: str | None,
+    cors_origins: list[str] | None,
+    idle_timeout: int | None = None,
+    iam: bool | None = None,
 ) -> None:
-    """Record the server's settings; ``cors_origins`` / ``idle_timeout`` None keep the recorded ones."""
+    """Record the server's settings; ``cors_origins`` / ``idle_timeout`` / ``iam`` None keep the
+    recorded ones."""
     current = settings.read_json(sd / settings.CONFIG_FILE) or {}
     if cors_origins is None:
         kept = current.get("cors_origins")
@@ -211,6 +216,10 @@ def _write_config(
         new["idle_timeout_seconds"] = current["idle_timeout_seconds"]
     elif idle_timeout is not None:
         new["idle_timeout_seconds"] = int(idle_timeout)
+    if iam is None and "iam" in current:
+        new["iam"] = current["iam"]
+    elif iam is not None:
+        new["iam"] = bool(iam)
     if current != new:  # unchanged: keep the mtime
         settings.write_json_atomic(sd / settings.CONFIG_FILE, new)
 
@@ -293,6 +302,7 @@ def ensure_running(
     model_script: Path | None = None,
     cors_origins: Sequence[str] | None = None,
     idle_timeout: int | None = None,
+    iam: bool | None = None,
 ) -> str:
     """Start the project's local cloud unless it is already running; return its endpoint URL.
 
@@ -302,7 +312,8 @@ def ensure_running(
     ``cors_origins`` (else $STRANDS_LOCAL_CORS_ORIGINS) are the web origins allowed to call the
     local cloud from a browser; when neither is given a running server keeps its own and a new
     one allows none. ``idle_timeout`` (seconds, 0 never) is recorded in ``config.json``; None
-    keeps the recorded one (default 4 hours). Starting a server prints one line on stderr saying
+    keeps the recorded one (default 4 hours). ``iam`` False stops checking functions' calls
+    against their roles (True checks again; None keeps the recorded setting, default on). Starting a server prints one line on stderr saying
     where it runs; its state is restored from the last snapshot.
     """
     sd = state_dir(project_dir)
@@ -318,7 +329,7 @@ def ensure_running(
                     str(sd / settings.ENDPOINT_FILE),
                     "use it as is, or `strands-deploy local stop` first (its resources are kept)",
                 )
-            _write_config(sd, script, origins, idle_timeout)
+            _write_config(sd, script, origins, idle_timeout, iam)
             return str(info["endpoint"])
         recorded = settings.read_json(sd / settings.ENDPOINT_FILE) or {}
         rpid = int(recorded.get("pid") or 0)
@@ -332,9 +343,9 @@ def ensure_running(
         if want != 0:
             adopted = _check_port(want, sd)
             if adopted is not None:
-                _write_config(sd, script, origins, idle_timeout)
+                _write_config(sd, script, origins, idle_timeout, iam)
                 return str(adopted["endpoint"])
-        _write_config(sd, script, origins or [], idle_timeout)  # a new start: only the origins given
+        _write_config(sd, script, origins or [], idle_timeout, iam)  # a new start: only the origins given
         proc = _spawn(sd, want)
         deadline = time.monotonic() + START_TIMEOUT
         log_path = sd / settings.LOG_FILE

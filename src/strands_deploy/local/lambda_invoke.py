@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from strands_deploy.local import limits, logs
+from strands_deploy.local.async_queue import DELAYS_KEY, AsyncQueue
 from strands_deploy.local.codecache import CodeCache
+from strands_deploy.local.settings import ConfigReader
 from strands_deploy.local.workers import FunctionSpec, Outcome, Pools, Throttled, Worker
 
 log = logging.getLogger("strands_deploy.local.lambda")
@@ -58,7 +60,7 @@ def _error_payload(error_type: str, message: str, request_id: str = "") -> dict[
 
 
 class LocalLambda:
-    def __init__(self, state_dir: Path, endpoint: str) -> None:
+    def __init__(self, state_dir: Path, endpoint: str, async_retry_delays: list[float] | None = None) -> None:
         self.endpoint = endpoint  # what workers use as AWS_ENDPOINT_URL; set once the port is bound
         self.cache = CodeCache(state_dir / "cache")
         self._read_only_done: set[Path] = set()
@@ -69,6 +71,19 @@ class LocalLambda:
         self._lock = threading.Lock()
         # LoggingConfig per (account, region, function name): moto accepts but does not keep it
         self.logging_configs: dict[tuple[str, str, str], dict[str, Any]] = {}
+        # asynchronous invocations: retry delays from the argument, else config.json's
+        # ``async_retry_delays`` (re-read at each retry), else the queue's defaults
+        config = ConfigReader(state_dir)
+
+        def delays() -> list[float]:
+            if async_retry_delays is not None:
+                return list(async_retry_delays)
+            value = config.get().get(DELAYS_KEY)
+            if isinstance(value, (int, float)):
+                return [float(value)]
+            return list(value) if isinstance(value, list) and value else []
+
+        self.async_queue = AsyncQueue(self, delays)
 
     # -- moto lookups ------------------------------------------------------------------------
     def resolve(self, account: str, region: str, name_or_arn: str, qualifier: str | None) -> Any:
@@ -143,9 +158,11 @@ class LocalLambda:
         qualifier: str | None = None,
         log_type: str | None = None,
         client_context: Any = None,
+        request_id: str | None = None,
     ) -> InvokeResult:
-        """Synchronous invoke; raises :class:`Throttled` past the concurrency limit."""
-        request_id = str(uuid.uuid4())
+        """Synchronous invoke; raises :class:`Throttled` past the concurrency limit. ``request_id``:
+        an asynchronous event's id (the same on every attempt), else a new one."""
+        request_id = request_id or str(uuid.uuid4())
         spec = self.spec_for(fn, account, region)
         problem = self._unsupported(fn)
         if problem:
@@ -268,22 +285,19 @@ class LocalLambda:
         return json.dumps(body).encode(), "Unhandled"
 
     def invoke_event(self, fn: Any, payload: bytes, account: str, region: str, qualifier: str | None) -> str:
-        """``InvocationType=Event``: run in the background, return the request id at once. A payload
-        over 256 KB raises :class:`limits.RequestTooLarge` (AWS's 413), which the server renders."""
+        """``InvocationType=Event``: queue the event (see :mod:`.async_queue`: run as workers free
+        up, retried, then sent to a destination or dead-letter queue) and return its request id at
+        once. A payload over 256 KB raises :class:`limits.RequestTooLarge` (AWS's 413), which the
+        server renders."""
         limits.check_invoke_payload(len(payload), "Event")
+        return self.queue_event(fn, payload, account, region, qualifier)
 
-        def run() -> None:
-            try:
-                self.invoke(fn, payload, account, region, qualifier)
-            except Throttled:
-                log.warning("async invoke of %s throttled; dropped", fn.function_name)
-            except Exception:
-                log.exception("async invoke of %s failed", fn.function_name)
-
-        threading.Thread(target=run, daemon=True, name=f"event-{fn.function_name}").start()
-        return str(uuid.uuid4())
+    def queue_event(self, fn: Any, payload: bytes, account: str, region: str, qualifier: str | None) -> str:
+        """An asynchronous invocation by an AWS service (SNS, S3, EventBridge): no size check."""
+        return self.async_queue.submit(fn, payload, account, region, qualifier)
 
     def reset(self) -> None:
+        self.async_queue.reset()
         self.pools.stop_all()
         with self._lock:
             self.logging_configs.clear()

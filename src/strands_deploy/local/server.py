@@ -33,7 +33,11 @@ summary is in docs/local-cloud.md, "What the local cloud accepts from where"):
   unless its origin is one the user configured (``config.json``'s ``cors_origins``) or the server's
   own; only configured origins get CORS headers, and moto's answer-everyone CORS is turned off;
 * ``/_strands/*`` control routes, except health, need this start's token (``endpoint.json``) in
-  the ``X-Strands-Token`` header.
+  the ``X-Strands-Token`` header;
+* a call signed by a function worker (with the credentials :mod:`.iam` issued for it) must be
+  allowed by the function's role, else it gets the service's own 403 (``AccessDeniedException`` /
+  ``AccessDenied``); ``config.json``'s ``"iam": false`` turns this off
+  (:meth:`LocalCloud.iam_refusal`).
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
 
-from strands_deploy.local import limits, settings
+from strands_deploy.local import iam, limits, settings
 from strands_deploy.local.bedrock import CONVERSE_PATH, FakeBedrock
 from strands_deploy.local.filter_pattern import FILTER_LOG_EVENTS_TARGET, answer_filter_log_events
 from strands_deploy.local.lambda_invoke import LocalLambda
@@ -158,6 +162,30 @@ def _denied(environ: dict[str, Any], message: str) -> Response:
         status=403,
         headers={"x-amzn-ErrorType": "AccessDeniedException"},
         content_type="application/json",
+    )
+
+
+def _iam_denied(service: str, environ: dict[str, Any], message: str) -> Response:
+    """A 403 in the refusing service's own error shape."""
+    request_id = str(uuid.uuid4())
+    if service == "s3":
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+            f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
+        )
+        return Response(body, status=403, content_type="application/xml")
+    json_protocol = "HTTP_X_AMZ_TARGET" in environ or service not in ("sqs", "sns")
+    if not json_protocol:
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return Response(body, status=403, content_type="text/xml")
+    return Response(
+        json.dumps({"__type": "AccessDeniedException", "message": message, "Message": message}),
+        status=403,
+        headers={"x-amzn-ErrorType": "AccessDeniedException", "x-amzn-RequestId": request_id},
+        content_type="application/x-amz-json-1.0" if "HTTP_X_AMZ_TARGET" in environ else "application/json",
     )
 
 
@@ -301,6 +329,41 @@ class LocalCloud:
                 )
         return None
 
+    def iam_refusal(self, environ: dict[str, Any]) -> Response | None:
+        """A function's call its role does not allow, refused as AWS would (see :mod:`.iam`).
+        Only requests signed with credentials issued to a function worker are checked."""
+        scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if scope is None:
+            return None
+        caller = iam.caller_for(scope.group("key"))
+        service = scope.group("service")
+        if caller is None or service not in iam.SERVICES or not self.config.iam_enabled():
+            return None
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_strands/") or _user_endpoint(path):
+            return None
+        request = Request(environ)
+        body = self._buffer_body(environ) if service in iam.BODY_SERVICES else b""
+        if service == "s3" and environ.get("REQUEST_METHOD") == "POST" and "delete" in request.args:
+            body = self._buffer_body(environ)
+        denial = iam.authorize(
+            caller,
+            iam.Request(
+                service=service,
+                method=environ.get("REQUEST_METHOD", "GET"),
+                path=unquote(path),
+                query={k: request.args.getlist(k) for k in request.args},
+                headers={k.lower(): v for k, v in request.headers.items()},
+                host=environ.get("HTTP_HOST", ""),
+                region=scope.group("region"),
+                account=caller.account,
+                body=body,
+            ),
+        )
+        if denial is None:
+            return None
+        return _iam_denied(service, environ, denial.message)
+
     def preflight(self, environ: dict[str, Any]) -> Response | None:
         """Answer a CORS preflight outside the user's endpoints: allowed for configured origins only."""
         if environ.get("REQUEST_METHOD") != "OPTIONS" or "HTTP_ACCESS_CONTROL_REQUEST_METHOD" not in environ:
@@ -359,6 +422,8 @@ class LocalCloud:
                 early = self.preflight(environ)
                 if early is None:
                     start_response = self.with_server_cors(environ, start_response)
+            if early is None:
+                early = self.iam_refusal(environ)
             if early is not None:
                 return early(environ, start_response)
             response = self.route(environ)

@@ -6,7 +6,8 @@
                        health requires (in the :data:`TOKEN_HEADER` header)
     ``config.json``    written by the control side: ``{"model_script": "/abs/path.yaml" | null,
                        "cors_origins": ["http://localhost:3000", ...], "idle_timeout_seconds": N}``
-                       (the last optional: default 4 hours, 0 never); the server re-reads it when
+                       (the last optional: default 4 hours, 0 never) and ``"iam": false`` to stop
+                       checking functions' calls against their roles (default on); the server re-reads it when
                        it changes, so no restart is needed
     ``snapshot.pickle`` the server's saved state (see :mod:`.persist`), restored at start
     ``server.log``     the server's stdout/stderr
@@ -155,6 +156,10 @@ class ConfigReader:
             return parse_duration(value) if value is not None else DEFAULT_IDLE_TIMEOUT
         except (TypeError, ValueError):
             return DEFAULT_IDLE_TIMEOUT
+
+    def iam_enabled(self) -> bool:
+        """Whether functions' calls are checked against their roles (``"iam": false`` turns it off)."""
+        return self.get().get("iam", True) is not False
 
     def cors_origins(self) -> frozenset[str]:
         """The origins the user allowed to use the local cloud from a browser (none by default)."""

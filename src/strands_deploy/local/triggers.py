@@ -19,8 +19,10 @@ What moto does itself, and what this module adds (only in the server process):
   :class:`Scheduler` (a thread in the server) fires each enabled scheduled rule on its period or
   at its cron times (UTC), sending the "Scheduled Event" AWS sends to the rule's targets.
 
-Invariant: a delivery that fails is logged and dropped (AWS would retry, then drop); it never fails
-the request that caused it (a Publish, a PutObject, a PutEvents).
+Every delivery is an asynchronous invocation, queued by :mod:`.async_queue` like an
+``InvocationType=Event`` invoke: the function's concurrency, retries (default 2), on-success /
+on-failure destinations and dead-letter queue apply. Invariant: a delivery never fails the request
+that caused it (a Publish, a PutObject, a PutEvents).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote_plus, unquote_plus
 
-from strands_deploy.local.workers import Throttled
+from strands_deploy.local.async_queue import install_dead_letter_config
 
 if TYPE_CHECKING:
     from strands_deploy.local.lambda_invoke import LocalLambda
@@ -59,8 +61,9 @@ def _iso_ms(ts: float) -> str:
 
 
 class Deliveries:
-    """Invoke a function (by ARN, an alias ARN included) the way AWS services do: asynchronously,
-    the failure logged, never raised to the caller."""
+    """Invoke a function (by ARN, an alias ARN included) the way AWS services do: an asynchronous
+    invocation (queued, retried, sent to the function's destinations or dead-letter queue, see
+    :mod:`.async_queue`); a failure is logged, never raised to the caller."""
 
     def __init__(self, runtime: LocalLambda) -> None:
         self.runtime = runtime
@@ -78,16 +81,10 @@ class Deliveries:
             log.warning("%s: function %s does not exist; not delivered", why, function_arn)
             return
         qualifier = parts[7] if len(parts) > 7 else None
-
-        def run() -> None:
-            try:
-                self.runtime.invoke(fn, payload, account, region, qualifier)
-            except Throttled:
-                log.warning("%s: %s throttled; the event is dropped", why, function_arn)
-            except Exception:
-                log.exception("%s: invoking %s failed", why, function_arn)
-
-        threading.Thread(target=run, daemon=True, name=f"deliver-{parts[6]}").start()
+        try:  # queued with Event invocations: same concurrency, retries and destinations
+            self.runtime.queue_event(fn, payload, account, region, qualifier)
+        except Exception:
+            log.exception("%s: queueing the event for %s failed", why, function_arn)
 
 
 # -- SNS ------------------------------------------------------------------------------------------
@@ -232,8 +229,10 @@ def _install_events(deliveries: Deliveries) -> None:
 
 
 def install_trigger_hooks(runtime: LocalLambda) -> Deliveries:
-    """Patch moto's SNS, S3 and EventBridge delivery as described above. Server process only."""
+    """Patch moto's SNS, S3 and EventBridge delivery as described above, and keep functions'
+    ``DeadLetterConfig`` (see :mod:`.async_queue`). Server process only."""
     deliveries = Deliveries(runtime)
+    install_dead_letter_config()  # moto drops DeadLetterConfig; async invocations need it
     _install_sns(deliveries)
     _install_s3(deliveries)
     _install_events(deliveries)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from strands_deploy.local import limits
+from strands_deploy.local import iam, limits
 from strands_deploy.local.logs import now_ms, stream_name
 from strands_deploy.local.protocol import END_MARKER, read_frame, write_frame
 
@@ -120,9 +120,8 @@ class Worker:
                 "AWS_ENDPOINT_URL": endpoint,
                 "AWS_REGION": spec.region,
                 "AWS_DEFAULT_REGION": spec.region,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_SESSION_TOKEN": "testing",
+                # the function's own credentials: the server checks its calls against its role
+                **iam.issue(spec.account, spec.region, spec.name, spec.version),
                 "AWS_CONFIG_FILE": os.devnull,  # never the developer's real profiles
                 "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
                 "AWS_EC2_METADATA_DISABLED": "true",

@@ -291,9 +291,34 @@ def handler(event, context):
 """
 
 
+@pytest.fixture
+def model_role(cloud: Cloud, role_arn: str) -> str:
+    """A role that may invoke models, as strands-deploy's own roles do: the local cloud checks it."""
+    cloud.client("iam").put_role_policy(
+        RoleName=role_arn.rsplit("/", 1)[-1],
+        PolicyName="models",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                        "Resource": [
+                            "arn:aws:bedrock:*::foundation-model/*",
+                            "arn:aws:bedrock:*:*:inference-profile/*",
+                        ],
+                    }
+                ],
+            }
+        ),
+    )
+    return role_arn
+
+
 @pytest.mark.slow
-def test_strands_agent_with_default_model_answers_echo(cloud: Cloud, role_arn: str) -> None:
-    name = create_function(cloud, role_arn, AGENT, Timeout=60)
+def test_strands_agent_with_default_model_answers_echo(cloud: Cloud, model_role: str) -> None:
+    name = create_function(cloud, model_role, AGENT, Timeout=60)
     resp, out = invoke(cloud, name)
     assert "FunctionError" not in resp, out
     assert out.strip() == "echo: hi"
@@ -314,8 +339,8 @@ def handler(event, context):
 
 
 @pytest.mark.slow
-def test_strands_structured_output_works_without_a_script(cloud: Cloud, role_arn: str) -> None:
-    name = create_function(cloud, role_arn, STRUCTURED_AGENT, Timeout=60)
+def test_strands_structured_output_works_without_a_script(cloud: Cloud, model_role: str) -> None:
+    name = create_function(cloud, model_role, STRUCTURED_AGENT, Timeout=60)
     resp, out = invoke(cloud, name)
     assert "FunctionError" not in resp, out
     assert (out if isinstance(out, dict) else json.loads(out)) == {"name": "", "age": 0}
@@ -323,9 +348,9 @@ def test_strands_structured_output_works_without_a_script(cloud: Cloud, role_arn
 
 @pytest.mark.slow
 def test_strands_agent_calls_a_tool_from_the_model_script(
-    cloud: Cloud, role_arn: str, scripted: Path
+    cloud: Cloud, model_role: str, scripted: Path
 ) -> None:
-    name = create_function(cloud, role_arn, TOOL_AGENT, Timeout=60)
+    name = create_function(cloud, model_role, TOOL_AGENT, Timeout=60)
     resp, out = invoke(cloud, name, {"prompt": "What is the weather in Lisbon?"})
     assert "FunctionError" not in resp, out
     assert "sunny and 21C in Lisbon" in out

@@ -36,6 +36,10 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, C
         assert validate.returncode == 0, validate.stdout + validate.stderr
         deploy = cli("deploy")
         assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+        # deploy says where the local cloud is and ends with the endpoints it serves
+        assert "local cloud started on 127.0.0.1:" in deploy.stderr
+        endpoints = deploy.stderr.split("endpoints:", 1)[-1].split()
+        assert endpoints[0] == "agent.webapp" and endpoints[1].startswith("http://127.0.0.1:")
         yield root, cli
     finally:
         cli("local", "stop", timeout=60)
