@@ -150,6 +150,22 @@ class Services:
         self.check_binding(state)
         return state
 
+    def local_cloud_gone(self, state: State) -> str | None:
+        """On the embedded local cloud: a note when it was emptied (reset, or started without its
+        snapshot) after the state was last written, so the recorded resources are gone."""
+        if self.target != "local" or not state.resources or not state.written:
+            return None
+        from strands_deploy.local.control import emptied_at
+
+        emptied = emptied_at(self.root)
+        deployed_to = state.written.get("cloud")
+        if emptied is None or deployed_to is None or emptied == deployed_to:
+            return None
+        return (
+            f"the local cloud was emptied at {emptied[:19]}Z (reset, or started without its snapshot) "
+            "since the last deploy: the resources listed here are gone; run `strands-deploy deploy`"
+        )
+
     def _refuse_unmigrated(self) -> None:
         """The configured backend holds no state but the other one does: stop before a deploy
         would start the environment over."""
@@ -187,7 +203,16 @@ class Services:
 
     def bind(self, state: State) -> None:
         """Check, then record, the project, account and region in the state (written with the
-        next change; a state from before these fields existed is bound on its first write)."""
+        next change; a state from before these fields existed is bound on its first write).
+        On the embedded local cloud, also the cloud's current life (see ``local_cloud_gone``)."""
+        if self.target == "local" and hasattr(self.backend, "cloud"):
+            from strands_deploy.local.control import emptied_at
+
+            _ = self.aws  # the cloud is running (started if needed) before its life is read
+            self.backend.cloud = emptied_at(self.root)
+        self._bind(state)
+
+    def _bind(self, state: State) -> None:
         self.account()  # resolved first, so the account is checked too
         self.check_binding(state)
         state.project = self.project.name

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from strands_deploy.cli.common import env_option, print_json, project_dir
+from strands_deploy.cli.common import env_option, print_json, print_notes, project_dir
 
 
 @click.command("describe")
@@ -17,6 +17,9 @@ def command(ctx: click.Context, address: str, env_name: str) -> None:
 
     services = open_services(project_dir(ctx), env_name, start_local=False)
     state = services.read_state()
+    note = services.local_cloud_gone(state)
+    if note:
+        print_notes([note])
     record = state.resources.get(address)
     if record is None:
         raise StrandsDeployError(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from strands_deploy.cli.common import console, env_option, print_json, project_dir
+from strands_deploy.cli.common import console, env_option, print_json, print_notes, project_dir
 
 
 @click.command("list")
@@ -17,6 +17,9 @@ def command(ctx: click.Context, env_name: str, as_json: bool) -> None:
 
     services = open_services(project_dir(ctx), env_name, start_local=False)
     state = services.read_state()
+    note = services.local_cloud_gone(state)
+    if note:
+        print_notes([note])
     rows = [
         {"address": a, "type": r.type, "physical_id": r.physical_id, "status": r.status}
         for a, r in sorted(state.resources.items())

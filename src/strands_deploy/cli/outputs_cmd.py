@@ -4,7 +4,7 @@ from typing import Any
 
 import click
 
-from strands_deploy.cli.common import console, env_option, print_json, project_dir
+from strands_deploy.cli.common import console, env_option, print_json, print_notes, project_dir
 
 # address suffix -> (output key shown, output attribute)
 AGENT_OUTPUTS = [
@@ -51,7 +51,11 @@ def command(ctx: click.Context, env_name: str, fmt: str) -> None:
     from strands_deploy.services import open_services
 
     services = open_services(project_dir(ctx), env_name, start_local=False)
-    outputs = collect(services.read_state())
+    state = services.read_state()
+    note = services.local_cloud_gone(state)
+    if note:
+        print_notes([note])
+    outputs = collect(state)
     if fmt == "json":
         print_json(outputs)
         return

@@ -49,6 +49,21 @@ PORT_FIX = (
 )
 
 
+def mark_emptied(sd: Path) -> None:
+    """Record that the local cloud's resources are gone (see :func:`emptied_at`)."""
+    with contextlib.suppress(OSError):
+        sd.mkdir(parents=True, exist_ok=True)
+        (sd / settings.EMPTIED_MARKER).write_text(settings.emptied_id())
+
+
+def emptied_at(project_dir: Path) -> str | None:
+    """The id of the local cloud's last start-empty or reset (time + random), if known."""
+    try:
+        return (state_dir(project_dir) / settings.EMPTIED_MARKER).read_text().strip() or None
+    except OSError:
+        return None
+
+
 def state_dir(project_dir: Path) -> Path:
     return Path(project_dir).resolve() / ".strands" / "local"
 
@@ -487,4 +502,5 @@ def reset(project_dir: Path) -> None:
             )
         return
     (sd / settings.SNAPSHOT_FILE).unlink(missing_ok=True)
+    mark_emptied(sd)
     shutil.rmtree(sd / settings.CACHE_DIR, ignore_errors=True)

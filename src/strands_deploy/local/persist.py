@@ -358,10 +358,22 @@ class Persister:
             self._dirty_since = now
 
     # -- restore -------------------------------------------------------------------------------
+    def _mark_emptied(self) -> None:
+        """Record when the cloud started empty or was reset (``emptied_at``): read commands
+        compare it with the state's last write to say that deployed resources are gone."""
+        from strands_deploy.local.settings import EMPTIED_MARKER, emptied_id
+
+        marker = self.path.with_name(EMPTIED_MARKER)
+        try:
+            marker.write_text(emptied_id())
+        except OSError as e:
+            log.warning("cannot write %s: %s", marker, e)
+
     def restore(self) -> None:
         """Load the snapshot if there is one; a bad one is moved aside and the cloud starts empty."""
         if not self.path.exists():
             log.info("no snapshot at %s: starting empty", self.path)
+            self._mark_emptied()
             return
         try:
             header, state = read_snapshot(self.path)
@@ -381,6 +393,7 @@ class Persister:
             )
             log.error("%s", message)
             self._reset_moto()
+            self._mark_emptied()
             self.status.update({"restored": False, "error": message, "kept_aside": str(aside)})
             return
         self.status.update(
@@ -467,6 +480,7 @@ class Persister:
         with self._write_lock:
             result = do_reset()
             self.path.unlink(missing_ok=True)
+            self._mark_emptied()
             self._dirty_since = None
             self.status.update({"restored": False, "reset_at": datetime.now(UTC).isoformat()})
             for key in ("taken_at", "services", "skipped", "last_saved_at"):

@@ -33,6 +33,18 @@ from urllib.parse import urlsplit
 from strands_deploy.aws.session import LOCAL_ACCOUNT as _LOCAL_ACCOUNT
 
 ENDPOINT_FILE = "endpoint.json"
+# Written each time the cloud starts empty or is reset: a unique id (time + random), recorded in the
+# state by deploys, so read commands can tell that the resources a state lists are gone.
+EMPTIED_MARKER = "emptied_at"
+
+
+def emptied_id() -> str:
+    import uuid
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + "-" + uuid.uuid4().hex[:8]
+
+
 CONFIG_FILE = "config.json"
 LOG_FILE = "server.log"
 CACHE_DIR = "cache"

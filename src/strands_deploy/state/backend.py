@@ -355,6 +355,7 @@ class LocalFileBackend:
         self.history_keep = history_keep
         self.identity: str | None = None
         self.command = "?"
+        self.cloud: str | None = None  # the embedded local cloud's life this state describes
         self._held: LockInfo | None = None
         # What this object last saw of the stored state (by read or write): ``_observed`` is
         # False until then; ``_seen`` is the file's identity, None when there was no file.
@@ -457,7 +458,8 @@ class LocalFileBackend:
             check_successor(state, self._lineage, self._serial, env, str(self.path))
 
     def write(self, state: State, *, force: bool = False) -> None:
-        data = state_bytes(dataclasses.replace(state, written=written_by(self.identity, self.command)))
+        stamp = written_by(self.identity, self.command, self.cloud)
+        data = state_bytes(dataclasses.replace(state, written=stamp))
         with self._mu:
             self._check_write(state, force)
             try:
@@ -711,9 +713,13 @@ def locked_error(env: str, where: str, holder: LockInfo | None) -> LockedError:
     )
 
 
-def written_by(identity: str | None, command: str) -> dict[str, str]:
-    """Who writes a state version: recorded in it for `state history`."""
-    return {"at": now(), "by": identity or f"{_user()}@{socket.gethostname()}", "command": command}
+def written_by(identity: str | None, command: str, cloud: str | None = None) -> dict[str, str]:
+    """Who writes a state version: recorded in it for `state history`; ``cloud``: the local
+    cloud's current life (see local/settings.emptied_id), so read commands can tell it was emptied."""
+    out = {"at": now(), "by": identity or f"{_user()}@{socket.gethostname()}", "command": command}
+    if cloud:
+        out["cloud"] = cloud
+    return out
 
 
 def _user() -> str:

@@ -121,3 +121,16 @@ def test_logs_follow_and_an_agent_that_fails_to_import(project: tuple[Path, Any]
     assert "answered 500" in broken.stderr and "missing configuration" in broken.stderr
     assert f"agents/assistant/agent.py:{line}" in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+def test_read_commands_say_when_the_local_cloud_was_emptied(project: tuple[Path, Any]) -> None:
+    _, cli = project
+    before = cli("list")
+    assert before.returncode == 0 and "emptied" not in before.stderr
+    assert cli("local", "reset").returncode == 0
+    for args in (("list",), ("outputs",)):
+        after = cli(*args)
+        assert after.returncode == 0, after.stderr
+        assert "the local cloud was emptied" in after.stderr and "strands-deploy deploy" in after.stderr
+    assert cli("deploy").returncode == 0
+    assert "emptied" not in cli("list").stderr  # deployed again: nothing to say

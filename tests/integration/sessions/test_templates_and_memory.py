@@ -31,10 +31,8 @@ def test_template_deploys_and_answers(template: str, tmp_path: Path, cli_factory
             assert answer.returncode == 0, answer.stderr
             assert answer.stdout.strip() == "echo: hi there"
         if template == "multi-agent":
-            (root / "local.yaml").write_text(MEMORY_SCRIPT)
-            text = (root / "strands.yaml").read_text()
-            assert "local: {}" in text
-            (root / "strands.yaml").write_text(text.replace("local: {}", "local: {model_script: local.yaml}"))
+            assert "local: {model_script: local.yaml}" in (root / "strands.yaml").read_text()
+            (root / "local.yaml").write_text(MEMORY_SCRIPT)  # the template ships a script: replace it
             assert cli("local", "stop").returncode == 0  # picks the script up on the next start
             assert cli("deploy").returncode == 0
             remembering = [a for a, cfg in load_project(root).agents.items() if cfg.sessions]
