@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from strands_deploy.aws.arns import partition_for
 from strands_deploy.aws.errors import error_code, to_deploy_error
 from strands_deploy.errors import StrandsDeployError
 
@@ -59,7 +60,7 @@ def bootstrap_state_storage(
     changes += ensure_encryption(s3, bucket, kms_key)
     changes += ensure_public_access_block(s3, bucket)
     if tls_policy if tls_policy is not None else not plain_http(aws):
-        changes += ensure_tls_policy(s3, bucket, _partition(aws.region))
+        changes += ensure_tls_policy(s3, bucket, partition_for(aws.region))
     changes += ensure_lifecycle(s3, bucket, noncurrent_days)
     if lock_table:
         changes += ensure_lock_table(aws.client("dynamodb"), lock_table)
@@ -70,14 +71,6 @@ def plain_http(aws: AwsContext) -> bool:
     """An emulator reached over plain HTTP (moto, LocalStack): it enforces bucket policies too,
     so a TLS-only policy would lock every later call out. AWS itself is always reached over TLS."""
     return (aws.endpoint_url or "").startswith("http://")
-
-
-def _partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def _do(where: str, action: str, fn: Callable[[], T]) -> T:

@@ -22,10 +22,17 @@ def invoke(deployment: Deployment, agent: str, prompt: str, session: str | None 
     :class:`StrandsDeployError` naming where to look.
     """
     cfg = find_agent(deployment.project, agent)
-    function = deployed_output(deployment, agent, "function")
     body: dict[str, Any] = {"prompt": prompt}
     if session:
         body["session_id"] = session
+    payload, function_error = invoke_live(deployment, agent, body)
+    return check_answer(payload, function_error, agent, deployment.env_name, str(cfg.path))
+
+
+def invoke_live(deployment: Deployment, agent: str, event: Any) -> tuple[Any, str | None]:
+    """Invoke ``agent``'s ``live`` alias synchronously with ``event``: (the JSON answer, Lambda's
+    FunctionError or None). A function that is not there is a 'not deployed' error."""
+    function = deployed_output(deployment, agent, "function")
     env_name = deployment.env_name
     try:
         resp = call(
@@ -35,7 +42,7 @@ def invoke(deployment: Deployment, agent: str, prompt: str, session: str | None 
             FunctionName=function,
             Qualifier=QUALIFIER,
             InvocationType="RequestResponse",
-            Payload=json.dumps(body).encode(),
+            Payload=json.dumps(event).encode(),
         )
     except StrandsDeployError as err:
         if error_code(err) == "ResourceNotFoundException":
@@ -44,8 +51,7 @@ def invoke(deployment: Deployment, agent: str, prompt: str, session: str | None 
                 fix=f"run strands-deploy deploy --env {env_name}",
             ) from None
         raise
-    payload = parse_payload(resp["Payload"].read(), agent)
-    return check_answer(payload, resp.get("FunctionError"), agent, env_name, str(cfg.path))
+    return parse_payload(resp["Payload"].read(), agent), resp.get("FunctionError")
 
 
 def parse_payload(raw: bytes, agent: str) -> Any:

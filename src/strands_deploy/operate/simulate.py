@@ -20,11 +20,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
-from strands_deploy.aws.errors import call, error_code
 from strands_deploy.config.schema import AgentConfig
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.operate.deployment import Deployment, deployed_output, find_agent
-from strands_deploy.operate.invoke import QUALIFIER, parse_payload
+from strands_deploy.operate.deployment import Deployment, find_agent
+from strands_deploy.operate.invoke import invoke_live
 from strands_deploy.synth.links import partition, resource_address
 from strands_deploy.synth.triggers import Trigger, keyed
 
@@ -94,27 +93,8 @@ def simulate(
     Every failure — unknown kind or agent, a trigger the agent does not have, an AWS error, the
     agent's own error — is a :class:`StrandsDeployError`."""
     sim = build_event(deployment, agent, kind, options or SimulateOptions())
-    function = deployed_output(deployment, agent, "function")
     env_name = deployment.env_name
-    try:
-        resp = call(
-            f"agent.{agent}",
-            deployment.aws().client("lambda"),
-            "invoke",
-            FunctionName=function,
-            Qualifier=QUALIFIER,
-            InvocationType="RequestResponse",
-            Payload=json.dumps(sim.event).encode(),
-        )
-    except StrandsDeployError as err:
-        if error_code(err) == "ResourceNotFoundException":
-            raise StrandsDeployError(
-                f"agent {agent!r} is not deployed in environment {env_name!r} (function {function} not found)",
-                fix=f"run strands-deploy deploy --env {env_name}",
-            ) from None
-        raise
-    sim.answer = parse_payload(resp["Payload"].read(), agent)
-    sim.function_error = resp.get("FunctionError")
+    sim.answer, sim.function_error = invoke_live(deployment, agent, sim.event)
     if sim.function_error:
         info = sim.answer if isinstance(sim.answer, dict) else {}
         raise StrandsDeployError(

@@ -152,14 +152,6 @@ def require(outputs: Outputs | None, address: str, what: str) -> Outputs:
     return outputs
 
 
-def partition_for(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def secret_value(ctx: ProviderContext, address: str, source: Mapping[str, str]) -> str:
     """Resolve the value of a secret/parameter from its ``source``, at call time.
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from strands_deploy.aws.arns import partition_for
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.errors import StrandsDeployError
 from strands_deploy.providers._common import (
     call_unless,
     owned,
     paginate,
-    partition_for,
     require,
     tag_dict,
     tag_list,

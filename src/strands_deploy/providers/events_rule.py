@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from strands_deploy.aws.arns import partition_for
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.providers._common import owned, partition_for, require, tag_changes, tag_dict, tag_list
+from strands_deploy.providers._common import owned, require, tag_changes, tag_dict, tag_list
 from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from strands_deploy.aws.arns import partition_for
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
-from strands_deploy.providers._common import owned, paginate, partition_for, require, tag_changes
+from strands_deploy.providers._common import owned, paginate, require, tag_changes
 from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
 
 STAGE = "$default"

@@ -19,13 +19,13 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import model_validator
 
+from strands_deploy.aws.arns import partition_for
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.errors import StrandsDeployError
 from strands_deploy.providers._common import (
     arn_parts,
     function_name_of,
     paginate,
-    partition_for,
     require,
 )
 from strands_deploy.providers.base import (

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from strands_deploy.aws.arns import partition_for
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.providers._common import (
     owned,
-    partition_for,
     require,
     secret_value,
     tag_changes,

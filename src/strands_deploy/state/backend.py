@@ -155,6 +155,24 @@ class LockInfo:
         return info
 
     @classmethod
+    def for_this_process(cls, command: str, who: str | None, period: float | None = None) -> LockInfo:
+        """A new lock record naming this process as its holder (a random id)."""
+        import uuid
+
+        return cls(
+            str(uuid.uuid4()),
+            _user(),
+            socket.gethostname(),
+            os.getpid(),
+            now(),
+            command,
+            start_time=process_start_time(os.getpid()),
+            boot_id=boot_id(),
+            who=who,
+            period=period,
+        )
+
+    @classmethod
     def broken(cls, why: str) -> LockInfo:
         return cls(id="", user="?", host="?", pid=0, started_at="?", command="?", damaged=why)
 
@@ -353,6 +371,7 @@ class LocalFileBackend:
         self.history_dir = root / "history" / environment
         self.audit_path = root / f"{environment}.audit.jsonl"
         self.history_keep = history_keep
+        self._history_count: int | None = None  # versions in history_dir, as last counted
         self.identity: str | None = None
         self.command = "?"
         self.cloud: str | None = None  # the embedded local cloud's life this state describes
@@ -474,15 +493,21 @@ class LocalFileBackend:
         return self.history_dir / f"{state.serial:010d}.json"
 
     def _prune_history(self) -> None:
-        """Keep the newest ``history_keep`` versions (checked every 100 writes, amortised)."""
+        """Keep the newest ``history_keep`` versions: the folder is listed on this object's first
+        write and then only when about 100 more versions may have accumulated (amortised)."""
+        if self._history_count is not None and self._history_count <= self.history_keep + 100:
+            self._history_count += 1
+            return
         try:
             names = sorted(os.listdir(self.history_dir))
         except OSError:
             return
+        self._history_count = len(names)
         if len(names) <= self.history_keep + 100:
             return
         for name in names[: len(names) - self.history_keep]:
             (self.history_dir / name).unlink(missing_ok=True)
+        self._history_count = self.history_keep
 
     def versions(self, limit: int | None = None) -> list[StateVersion]:
         try:
@@ -570,19 +595,7 @@ class LocalFileBackend:
 
     # -- lock -------------------------------------------------------------------------------------
     def lock(self, command: str) -> LockInfo:
-        import uuid
-
-        info = LockInfo(
-            str(uuid.uuid4()),
-            _user(),
-            socket.gethostname(),
-            os.getpid(),
-            now(),
-            command,
-            start_time=process_start_time(os.getpid()),
-            boot_id=boot_id(),
-            who=self.identity,
-        )
+        info = LockInfo.for_this_process(command, self.identity)
         self.command = command
         try:
             self.root.mkdir(parents=True, exist_ok=True)

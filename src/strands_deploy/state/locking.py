@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.process import boot_id, process_start_time
-from strands_deploy.state.backend import LockInfo, LockLostError, _user, locked_error
+from strands_deploy.state.backend import LockInfo, LockLostError, locked_error
 from strands_deploy.state.model import now
 from strands_deploy.state.remote import LockRecord, LockSlot, ObjectStore, PreconditionFailed
 
@@ -47,18 +43,7 @@ class SlotLock:
         whose conditional create is not atomic, like some S3 emulators, can let two creates
         through; only the one whose record stayed holds the lock). ``alongside`` runs during the
         read-back (the S3 backend fetches the state meanwhile)."""
-        info = LockInfo(
-            str(uuid.uuid4()),
-            _user(),
-            socket.gethostname(),
-            os.getpid(),
-            now(),
-            command,
-            start_time=process_start_time(os.getpid()),
-            boot_id=boot_id(),
-            who=identity,
-            period=self.period,
-        )
+        info = LockInfo.for_this_process(command, identity, self.period)
         try:
             token = self.slot.create(_body(info))
         except PreconditionFailed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from strands_deploy.aws.arns import partition_for
 from strands_deploy.synth.graph import Join, Ref
 from strands_deploy.synth.naming import env_var_name
 
@@ -131,12 +132,7 @@ def resource_address(name: str, rtype: str) -> str:
     return f"resource.{name}.{LINKS[rtype].suffix}"
 
 
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+partition = partition_for  # the name synthesis uses
 
 
 def known_outputs(rtype: str, physical_name: str, region: str, account: str) -> dict[str, str]:
