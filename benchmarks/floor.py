@@ -31,6 +31,7 @@ class Floor:
     scenario: str
     chain: list[Step] = field(default_factory=list)
     rate_terms: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def chain_seconds(self) -> float:
@@ -59,6 +60,7 @@ class Floor:
             "chain": [{"what": s.what, "seconds": round(s.seconds, 3)} for s in self.chain],
             "rate_seconds": round(self.rate_seconds, 3),
             "rate_terms": self.rate_terms,
+            "notes": self.notes,
         }
 
 
@@ -89,12 +91,31 @@ LAMBDA_CALLS_PER_NEW_AGENT = (
 ALARMS_PER_AGENT = 3
 
 
+PER_AGENT_ROLES_NOTE = (
+    "per-agent roles: {n} CreateRole + {n} PutRolePolicy. IAM has no published rate limit and the "
+    "model meters none, so every role can be created at t = 0 and all propagate together: the "
+    "chain (one role's CreateRole + propagation) and the Lambda quota term (which starts when the "
+    "roles are usable) are the same as with one shared role. The roles add {calls} IAM writes "
+    "off the critical path; on real AWS, IAM's unpublished throttling could make them matter at "
+    "hundreds of agents."
+)
+
+
 def first_deploy(
-    agents: int, *, new_role: bool = True, scale: float = 1.0, waits: Waits | None = None
+    agents: int,
+    *,
+    new_role: bool = True,
+    per_agent_roles: bool = True,
+    scale: float = 1.0,
+    waits: Waits | None = None,
 ) -> Floor:
-    """Scenarios 1 and 4: ``agents`` agents (URL, sessions, 3 alarms, a linked table), first deploy."""
+    """Scenarios 1, 4 and 8: ``agents`` agents (URL, sessions, 3 alarms, a linked table), first deploy,
+    each agent with its own role (the default since the security issue) unless ``per_agent_roles``
+    is false."""
     w = waits or Waits()
     f = Floor(f"first deploy, {agents} agent(s)")
+    if new_role and per_agent_roles:
+        f.notes.append(PER_AGENT_ROLES_NOTE.format(n=agents, calls=2 * agents))
     if new_role:
         f.chain += [
             _call("iam", "CreateRole", scale),
@@ -176,5 +197,30 @@ def refresh_reads(agents: int, *, scale: float = 1.0) -> Floor:
     )
     f.rate_terms.append(
         _rate_term("lambda GetFunction", agents, 0.0, latency_of("lambda", "GetFunction") * scale, scale)
+    )
+    return f
+
+
+def plain_first_deploy(agents: int, *, scale: float = 1.0, waits: Waits | None = None) -> Floor:
+    """S9: ``agents`` plain agents (own role, no URL, no alarms, no table), first deploy:
+    CreateRole, propagation, CreateFunction, Pending, the poll that sees Active, PublishVersion,
+    CreateAlias; three Lambda control-plane calls per agent."""
+    w = waits or Waits()
+    f = Floor(f"first deploy, {agents} plain agent(s)")
+    f.notes.append(PER_AGENT_ROLES_NOTE.format(n=agents, calls=2 * agents))
+    f.chain = [
+        _call("iam", "CreateRole", scale),
+        Step("IAM propagation before Lambda accepts the role", w.iam_propagation * scale),
+        _call("lambda", "CreateFunction", scale),
+        Step("function Pending", w.function_pending * scale),
+        _call("lambda", "GetFunction", scale),
+        _call("lambda", "PublishVersion", scale),
+        _call("lambda", "CreateAlias", scale),
+    ]
+    prop_end = (latency_of("iam", "CreateRole") + w.iam_propagation) * scale
+    f.rate_terms.append(
+        _rate_term(
+            "lambda control plane", 3 * agents, prop_end, latency_of("lambda", "CreateAlias") * scale, scale
+        )
     )
     return f

@@ -1,4 +1,4 @@
-"""python -m benchmarks.run [--quick] [--scale S] [--agents 20,100] [--only S1,S4,...]
+"""python -m benchmarks.run [--quick] [--scale S] [--agents 20,100] [--only S1,S4,S8,...]
 
 Starts the latency proxy (and its moto server), runs the scenarios with the real CLI, prints a
 table and writes benchmarks/results.json. See benchmarks/README.md for how to read it.
@@ -74,7 +74,7 @@ def print_table(results: list[Result], scale: float) -> None:
     for r in results:
         for note in r.notes[:3]:
             console.print(f"[dim]{r.id}:[/dim] {note}", highlight=False, soft_wrap=True)
-        if r.id.startswith("S6") and "state_bytes" in r.extra:
+        if r.id.startswith(("S6", "S8 plan")) and "state_bytes" in r.extra:
             console.print(
                 f"[dim]{r.id}:[/dim] state {r.extra['state_bytes'] / 1e6:.2f} MB, peak RSS "
                 f"{_fmt(r.peak_rss_mb, ' MB', 0)}, {r.extra['resources']} resources",
@@ -82,13 +82,46 @@ def print_table(results: list[Result], scale: float) -> None:
             )
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo; platform.processor() elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="20 agents only (no 100-agent runs)")
+    parser.add_argument(
+        "--quick", action="store_true", help="20 agents (no 100-agent runs); S8's deploy at 100, S9 at 5"
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="latency/wait multiplier (1 = real AWS)")
     parser.add_argument("--agents", default=None, help="agent counts for S4/S5, e.g. 20,100")
     parser.add_argument(
-        "--only", default=None, help="comma-separated groups: S1 (1-3, 7), S4 (4, 5, 6b), S6, S11"
+        "--only",
+        default=None,
+        help="comma-separated groups: S1 (1-3, 7), S4 (4, 5, 6b), S6, S8, S9, S10, S11",
+    )
+    parser.add_argument(
+        "--s8-agents",
+        type=int,
+        default=None,
+        help="agents in S8's first deploy (default 1000; 100 with --quick); its plan always uses 1000",
+    )
+    parser.add_argument(
+        "--peer-functions", type=int, default=None, help="functions in S9 (default 20; 5 with --quick)"
     )
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--keep", action="store_true", help="keep the generated projects")
@@ -104,7 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {TOOL} not found; run `make install` first", file=sys.stderr)
         return 2
     counts = [int(x) for x in args.agents.split(",")] if args.agents else ([20] if args.quick else [20, 100])
-    groups = {g.strip().upper() for g in args.only.split(",")} if args.only else {"S1", "S4", "S6", "S11"}
+    groups = (
+        {g.strip().upper() for g in args.only.split(",")}
+        if args.only
+        else {"S1", "S4", "S6", "S8", "S9", "S10", "S11"}
+    )
+    s8_agents = args.s8_agents or (100 if args.quick else 1000)
+    peer_functions = args.peer_functions or (5 if args.quick else 20)
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -132,6 +171,21 @@ def main(argv: list[str] | None = None) -> int:
         if "S6" in groups:
             log("scenario 6: plan on a 1,000-resource state")
             results += bench.big_state()
+        if "S8" in groups:
+            from benchmarks.scale import thousand_agents
+
+            log(f"scenario S8: plan on 1,000 agents, first deploy of {s8_agents} at scale 0.2")
+            results += thousand_agents(bench, deploy_agents=s8_agents)
+        if "S9" in groups:
+            from benchmarks.peer import peer
+
+            log(f"scenario S9: AWS Chalice, {peer_functions} functions, through the same proxy")
+            results += peer(bench, peer_functions)
+        if "S10" in groups:
+            from benchmarks.local_bench import local_scenarios
+
+            log("scenario S10: local deploy, invoke overhead, dev reload")
+            results += local_scenarios(bench)
         if "S11" in groups:
             log("scenario S11: remote (S3) state on a no-change deploy")
             results += bench.remote_state()
@@ -147,16 +201,19 @@ def main(argv: list[str] | None = None) -> int:
         r.judge()
 
     print_table(results, args.scale)
+    mach = machine()
+    print(
+        f"commit {version.get('commit', '')[:10]}{' (dirty)' if version.get('dirty') else ''}, "
+        f"{mach['cpus']} × {mach['cpu_model']}, Python {mach['python']}, {mach['os']}"
+    )
     report: dict[str, Any] = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])]),
         "scale": args.scale,
         "agents": counts,
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
+        "commit": version.get("commit"),
+        "dirty": version.get("dirty"),
+        "machine": machine(),
         "source": version,
         "proxy_config": proxy.config.to_json(),
         "total_seconds": round(time.monotonic() - started, 1),

@@ -169,3 +169,49 @@ def function_name(name_or_arn: str) -> str:
     if name_or_arn.startswith("arn:"):
         return name_or_arn.split(":")[6]
     return name_or_arn.split(":")[0]
+
+
+_JSON_NAME_KEYS = ("TableName", "logGroupName", "FunctionName", "AlarmName", "Name", "QueueUrl")
+
+
+def resource_of(op: Operation, path: str, headers: dict[str, str], body: bytes) -> str:
+    """Best-effort name of the resource a call is about (for the timeline's lanes); "" if unknown.
+
+    Lambda: the function in the path; IAM: ``RoleName``; S3: the bucket (path-style or virtual
+    host); JSON protocols: the first of TableName, logGroupName, FunctionName, AlarmName, Name;
+    query protocols: RoleName, AlarmName, AlarmNames.member.1. CBOR bodies are not decoded.
+    """
+    import json
+
+    if op.service == "lambda":
+        named = lambda_function_name(path)
+        if named:
+            return named
+        try:
+            data = json.loads(body or b"{}")  # CreateFunction names it in the body
+        except ValueError:
+            return ""
+        name = data.get("FunctionName") if isinstance(data, dict) else None
+        return function_name(name) if isinstance(name, str) else ""
+    if op.service == "s3":
+        host = headers.get("host", "").split(":")[0]
+        if host.count(".") >= 1 and not host.replace(".", "").isdigit() and host != "localhost":
+            return host.split(".")[0]
+        return path.lstrip("/").split("/", 1)[0]
+    if op.protocol == "query":
+        fields = form_fields(body)
+        for key in ("RoleName", "AlarmName", "AlarmNames.member.1", "TopicArn", "Name"):
+            if fields.get(key):
+                return fields[key]
+        return ""
+    if op.protocol == "json":
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            return ""
+        if isinstance(data, dict):
+            for key in _JSON_NAME_KEYS:
+                value = data.get(key)
+                if isinstance(value, str) and value:
+                    return value
+    return ""

@@ -35,6 +35,7 @@ from benchmarks.awsproxy.identify import (
     function_name,
     identify,
     lambda_function_name,
+    resource_of,
 )
 
 ACCOUNT = "123456789012"
@@ -109,6 +110,7 @@ class _CallRecord:
     status: int
     injected: str | None
     upstream: float  # seconds moto took (the emulator's own time)
+    resource: str = ""  # the resource the call is about, when the request names it
 
 
 @dataclass
@@ -298,6 +300,9 @@ class AwsProxy:
         )
         cw.describe_alarms(AlarmNames=["warm-up"])
         client("sts").get_caller_identity()
+        client("apigatewayv2").get_apis()
+        client("resourcegroupstaggingapi").get_resources()
+        client("logs").describe_log_groups()
         self.reset(moto=True)
 
     # -- model state ------------------------------------------------------------------------
@@ -367,6 +372,7 @@ class AwsProxy:
                     "status": c.status,
                 }
                 | ({"injected": c.injected} if c.injected else {})
+                | ({"resource": c.resource} if c.resource else {})
                 for c in self._stats.log
             ]
 
@@ -390,6 +396,7 @@ class AwsProxy:
             return self._forward(method, raw_path, headers, body)
         arrived = self._now()
         op = identify(method, raw_path, headers, body)
+        resource = resource_of(op, urllib.parse.unquote(urllib.parse.urlsplit(raw_path).path), headers, body)
         with self._lock:
             st = self._stats
             st.calls[op.key] += 1
@@ -416,7 +423,13 @@ class AwsProxy:
                 if len(st.log) < 500_000:
                     st.log.append(
                         _CallRecord(
-                            arrived - self._epoch, done - arrived, op.key, status, out.injected, out.upstream
+                            arrived - self._epoch,
+                            done - arrived,
+                            op.key,
+                            status,
+                            out.injected,
+                            out.upstream,
+                            resource,
                         )
                     )
 
