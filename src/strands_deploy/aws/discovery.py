@@ -56,17 +56,23 @@ def name_from_arn(arn: str) -> tuple[str, str]:
 
 def tagged_resources(aws: AwsContext, project: str, environment: str) -> list[LiveResource]:
     """Every live resource tagged for this project and environment (tagging API + HTTP APIs)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     filters = [{"Key": PROJECT_TAG, "Values": [project]}, {"Key": ENV_TAG, "Values": [environment]}]
     out: dict[str, LiveResource] = {}
     tagging = aws.client("resourcegroupstaggingapi")
-    for page in _pages(tagging, "get_resources", "discovery", TagFilters=filters):
+    with ThreadPoolExecutor(max_workers=1) as pool:  # both lists at once
+        apis = pool.submit(_http_apis, aws, project, environment)
+        pages = _pages(tagging, "get_resources", "discovery", TagFilters=filters)
+        http_apis = apis.result()
+    for page in pages:
         for item in page.get("ResourceTagMappingList", []):
             arn = str(item["ResourceARN"])
             service, name = name_from_arn(arn)
             if service == "apigateway":
                 continue  # listed below with their names
             out[arn] = LiveResource(arn, service, name)
-    for api in _http_apis(aws, project, environment):
+    for api in http_apis:
         out[api.arn] = api
     return sorted(out.values(), key=lambda r: r.arn)
 

@@ -11,10 +11,14 @@ Sources: Lambda quotas page ("control plane API requests: 15 per second, excludi
 GetFunction and GetPolicy"; GetFunction 100/s), CloudWatch service quotas (PutMetricAlarm and
 DeleteAlarms 3 TPS, DescribeAlarms 9 TPS), API Gateway quotas (10 requests/s per account for
 control-plane calls, burst 40).
+
+An account whose quotas were raised (Service Quotas) sets ``STRANDS_DEPLOY_QUOTA_MULTIPLIER``
+(e.g. ``2`` for quotas twice the defaults); the benchmarks set it to play a scaled model of AWS.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -57,12 +61,29 @@ class Bucket:
             return 0.0 if self.tokens >= 0 else -self.tokens / self.quota.rate
 
 
+MULTIPLIER_ENV = "STRANDS_DEPLOY_QUOTA_MULTIPLIER"
+
+
+def quota_multiplier() -> float:
+    """How many times AWS's default quotas this account has (``STRANDS_DEPLOY_QUOTA_MULTIPLIER``;
+    1 when unset or not a positive number)."""
+    try:
+        value = float(os.environ.get(MULTIPLIER_ENV, "1"))
+    except ValueError:
+        return 1.0
+    return value if value > 0 else 1.0
+
+
 class Pacer:
     def __init__(
-        self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        multiplier: float | None = None,
     ):
         self.clock = clock
         self.sleep = sleep
+        self.multiplier = quota_multiplier() if multiplier is None else multiplier
         self._buckets: dict[tuple[str, str], Bucket] = {}
         self._lock = threading.Lock()
 
@@ -74,7 +95,8 @@ class Pacer:
                 key = (svc, op)
                 with self._lock:
                     if key not in self._buckets:
-                        self._buckets[key] = Bucket(quota, quota.burst, self.clock())
+                        scaled = Quota(quota.rate * self.multiplier, quota.burst * self.multiplier)
+                        self._buckets[key] = Bucket(scaled, scaled.burst, self.clock())
                     return self._buckets[key]
         return None
 

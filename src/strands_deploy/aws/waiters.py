@@ -44,6 +44,15 @@ class WaitContext(Protocol):
 IAM_PROPAGATION_SECONDS = 90.0
 
 
+def flat(total: float, interval: float) -> Iterator[float]:
+    """Delays of ``interval`` (±20 % jitter) summing to at most ``total``."""
+    slept = 0.0
+    while slept < total:
+        step = min(interval * random.uniform(0.8, 1.2), total - slept)
+        slept += step
+        yield step
+
+
 def backoff(total: float, initial: float = 0.5, maximum: float = 8.0) -> Iterator[float]:
     """Delays growing ×2 from ``initial`` up to ``maximum``, with jitter, summing to at most ``total``."""
     slept = 0.0
@@ -75,14 +84,21 @@ def poll(
         return result
     if note:
         ctx.progress(address, note)
-    # Readiness is polled at a near-flat 0.5-1 s: doubling intervals noticed a 2 s Pending state
-    # or a 7 s table creation seconds late (measured in benchmarks/), on every deploy's critical path.
-    for delay in backoff(timeout, initial=0.5, maximum=1.0):
+    # Readiness is polled every ~0.3 s for the first 10 s, then at 0.5-1 s: doubling intervals
+    # noticed a 2 s Pending state or a 7 s table creation seconds late (measured in benchmarks/),
+    # on every deploy's critical path. The reads have quotas of their own (GetFunction 100/s).
+    for delay in _readiness_delays(timeout):
         ctx.sleep(delay)
         result = check()
         if result is not None:
             return result
     raise StrandsDeployError(f"{what} (gave up after {int(timeout)} s)", where=address, fix=fix)
+
+
+def _readiness_delays(timeout: float) -> Iterator[float]:
+    quick = min(10.0, timeout)
+    yield from flat(quick, 0.3)
+    yield from backoff(timeout - quick, initial=0.5, maximum=1.0)
 
 
 def retry_while(
@@ -94,15 +110,18 @@ def retry_while(
     *,
     timeout: float = IAM_PROPAGATION_SECONDS,
     note: str | None = None,
+    delays: Iterator[float] | None = None,
 ) -> T:
     """Run ``fn``; while it fails with an error ``retryable`` accepts, back off and try again.
 
     ``fn`` may raise a raw botocore error or an AwsCallError from :func:`call` (predicates see the
     AWS error code and message of either). After ``timeout`` seconds of sleeping the last error is raised converted.
+    ``delays``: the sleeps between attempts (default: backoff from 1 s to 2 s within ``timeout``).
     """
     # capped at 2 s: IAM propagation takes ~7 s and a longer last sleep overshoots it; the
     # engine's concurrency cap bounds how many of these retries run at once
-    delays = backoff(timeout, initial=1.0, maximum=2.0)
+    if delays is None:
+        delays = backoff(timeout, initial=1.0, maximum=2.0)
     noted = False
     while True:
         try:

@@ -17,19 +17,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-ENV_VAR = "STRANDS_DEPLOY_CACHE_DIR"
-APP = "strands-deploy"
-
-
-def shared_cache_dir() -> Path:
-    """The user cache directory of strands-deploy (not created here)."""
-    override = os.environ.get(ENV_VAR)
-    if override:
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / APP
-    return Path.home() / ".cache" / APP
+# the cache's location is decided in strands_deploy.paths (re-exported here for packaging's users)
+from strands_deploy.paths import APP as APP
+from strands_deploy.paths import CACHE_ENV_VAR as ENV_VAR  # noqa: F401
+from strands_deploy.paths import shared_cache_dir as shared_cache_dir
 
 
 def usable_dir(path: Path) -> Path | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from strands_deploy.aws.arns import partition_for
 from strands_deploy.aws.errors import AwsCallError, call, call_or_none
 from strands_deploy.providers._common import owned, paginate, require, tag_changes, tag_dict, tag_list
 from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
@@ -76,6 +77,7 @@ class AlarmProvider(Provider):
     props_model: ClassVar[type[PropsModel]] = AlarmProps
     expected_seconds: ClassVar[float] = 0.15
     max_in_flight: ClassVar[int | None] = 2  # PutMetricAlarm: 3 calls/s per account
+    calls_per_second: ClassVar[float | None] = 3.0
     replace_on: ClassVar[frozenset[str]] = frozenset({"name"})
 
     def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
@@ -85,7 +87,11 @@ class AlarmProvider(Provider):
             params["Tags"] = tag_list(p.tags)
         call(address, ctx.client("cloudwatch"), "put_metric_alarm", **params)
         name = p.name
-        return Created(name, require(self.read(ctx, address, name, props), address, f"alarm {name}"))
+        # outputs from what was sent: no read-back (DescribeAlarms has a 9 calls/s quota)
+        region = ctx.aws.region
+        arn = f"arn:{partition_for(region)}:cloudwatch:{region}:{ctx.account_id()}:alarm:{name}"
+        alarm = {**params, "AlarmName": name, "AlarmArn": arn}
+        return Created(name, _outputs(alarm, dict(p.tags)))
 
     def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
         cw = ctx.client("cloudwatch")
@@ -109,22 +115,7 @@ class AlarmProvider(Provider):
         GetResources per 100 alarms; where that API is denied, tags are left out (as before)."""
         if not items:
             return {}
-        cw = ctx.client("cloudwatch")
-        found: dict[str, dict[str, Any]] = {}
-        names = [pid for _, pid, _ in items]
-        for i in range(0, len(names), 100):
-            chunk = names[i : i + 100]
-            pages = paginate(
-                items[0][0],
-                cw,
-                "describe_alarms",
-                AlarmNames=chunk,
-                AlarmTypes=["MetricAlarm"],
-                PaginationConfig={"PageSize": 100},
-            )
-            for page in pages:
-                for alarm in page.get("MetricAlarms", []):
-                    found[alarm["AlarmName"]] = alarm
+        found = self._describe_many(ctx, items)
         tags = self._tags_of_many(ctx, items[0][0], [str(a["AlarmArn"]) for a in found.values()])
         return {
             address: (
@@ -134,6 +125,36 @@ class AlarmProvider(Provider):
             )
             for address, pid, _ in items
         }
+
+    def check_many(
+        self, ctx: ProviderContext, items: list[tuple[str, str, Props]]
+    ) -> dict[str, Outputs | None] | None:
+        """DescribeAlarms, 100 names a call, without the tags (which a deploy does not check)."""
+        found = self._describe_many(ctx, items)
+        return {address: _outputs(found[pid], None) if pid in found else None for address, pid, _ in items}
+
+    def _describe_many(
+        self, ctx: ProviderContext, items: list[tuple[str, str, Props]]
+    ) -> dict[str, dict[str, Any]]:
+        """Alarm name → DescribeAlarms entry, for the alarms of ``items`` that exist."""
+        found: dict[str, dict[str, Any]] = {}
+        if not items:
+            return found
+        cw = ctx.client("cloudwatch")
+        names = [pid for _, pid, _ in items]
+        for i in range(0, len(names), 100):
+            pages = paginate(
+                items[0][0],
+                cw,
+                "describe_alarms",
+                AlarmNames=names[i : i + 100],
+                AlarmTypes=["MetricAlarm"],
+                PaginationConfig={"PageSize": 100},
+            )
+            for page in pages:
+                for alarm in page.get("MetricAlarms", []):
+                    found[alarm["AlarmName"]] = alarm
+        return found
 
     def _tags_of_many(
         self, ctx: ProviderContext, address: str, arns: list[str]

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from strands_deploy.aws.session import AwsContext, ClientFactory
 from strands_deploy.errors import StrandsDeployError
+from strands_deploy.providers.role_gate import RoleGate
 
 Props = dict[str, Any]
 Outputs = dict[str, Any]
@@ -138,11 +139,18 @@ class ProviderContext:
     # with whatever they hold. Deploys never set it: a plan that deletes a retained store that
     # holds data fails at that resource.
     delete_data: bool = False
+    # the account id when the command knows it (deploys do): ARNs built without an STS call
+    account: str | None = None
+    # one per command: functions wait here for a just-created role to become usable (role_gate.py)
+    role_gate: RoleGate = field(default_factory=lambda: RoleGate())
 
     @property
     def client(self) -> ClientFactory:
         """``client("lambda")``: the shared, typed client of a service (see aws.session)."""
         return self.aws.client
+
+    def account_id(self) -> str:
+        return self.account or self.aws.account_id()
 
     def tags_for(self, agent: str | None = None) -> dict[str, str]:
         tags = {
@@ -209,6 +217,10 @@ class Provider:
         retained (its data goes with it by design) or when it is gone. Reads only."""
         return None
 
+    # The account-wide rate of this type's create call, when a quota makes it the bottleneck
+    # (PutMetricAlarm: 3/s): the engine starts such a group early (see Engine._critical_path).
+    calls_per_second: ClassVar[float | None] = None
+
     # True when read_many is cheaper than one read per resource (one API call for many).
     batch_reads: ClassVar[bool] = False
 
@@ -218,6 +230,20 @@ class Provider:
         """``read`` for many (address, physical id, props) at once; providers whose API can
         describe many resources in one call override it and set ``batch_reads``."""
         return {address: self.read(ctx, address, pid, props) for address, pid, props in items}
+
+    def prepare(self, ctx: ProviderContext, address: str, props: Props) -> None:
+        """Local work a create or update will need (building a zip), started by deploy in the
+        background while it still reads AWS; the operation then finds it done (or waits for it).
+        ``props`` are the planned ones, references not yet resolved. Default: nothing."""
+
+    def check_many(
+        self, ctx: ProviderContext, items: list[tuple[str, str, Props]]
+    ) -> dict[str, Outputs | None] | None:
+        """Deploy's cheap look at resources it does not change: partial reads of many resources in
+        a few list calls (``observed`` holds what the list shows; what it does not show is not
+        compared), ``None`` for a resource that is gone. ``None`` overall: this type has no
+        cheap check, and deploy does not read these resources unless it changes them."""
+        return None
 
     def find(self, ctx: ProviderContext, address: str, props: Props) -> Created | None:
         """Locate an existing resource for ``props`` (crash recovery / adoption) without any state

@@ -186,6 +186,15 @@ class BucketProvider(Provider):
         else:
             ignore_not_found(address, s3, "delete_bucket_tagging", Bucket=name)
 
+    def check_many(
+        self, ctx: ProviderContext, items: list[tuple[str, str, Props]]
+    ) -> dict[str, Outputs | None] | None:
+        """Deploy's cheap check: one ListBuckets says which buckets still exist (a bucket deleted
+        outside the tool is created again); their settings are read only by a full refresh."""
+        resp = call(items[0][0], ctx.client("s3"), "list_buckets")
+        names = {b["Name"] for b in resp.get("Buckets", [])}
+        return {address: ({"observed": {}} if pid in names else None) for address, pid, _ in items}
+
     def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
         s3 = ctx.client("s3")
         if call_or_none(address, s3, "head_bucket", Bucket=physical_id) is None:

@@ -76,10 +76,24 @@ class RoleProvider(Provider):
         }
         if p.description:
             kwargs["Description"] = p.description
-        call(address, iam, "create_role", resource_name=name, **kwargs)
+        role = call(address, iam, "create_role", resource_name=name, **kwargs)["Role"]
+        ctx.role_gate.created(str(role["Arn"]))
         for arn in p.managed_policies:
             call(address, iam, "attach_role_policy", RoleName=name, PolicyArn=arn)
-        return Created(name, require(self.read(ctx, address, name, props), address, f"role {name}"))
+        # the outputs from the create response and what was just set: no read-back on the
+        # critical path (a new role has no inline policies; its inline policy is its own resource)
+        doc = policy_document(
+            role.get("AssumeRolePolicyDocument") or trust_policy(p.trust_service or DEFAULT_TRUST)
+        )
+        observed = {
+            "name": role["RoleName"],
+            "trust_service": trusted_service(doc),
+            "managed_policies": sorted(p.managed_policies),
+            "inline_policies": [],
+            "description": p.description or "",
+            "tags": dict(p.tags),
+        }
+        return Created(name, {"arn": role["Arn"], "name": role["RoleName"], "observed": observed})
 
     def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
         iam = ctx.client("iam")

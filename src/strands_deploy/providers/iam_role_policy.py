@@ -32,8 +32,9 @@ class RolePolicyProvider(Provider):
         role, policy = p.role_name, p.policy_name
         self._put(ctx, address, role, policy, p.document)
         physical_id = f"{role}:{policy}"
-        outputs = require(self.read(ctx, address, physical_id, props), address, f"policy {physical_id}")
-        return Created(physical_id, outputs)
+        # outputs from what was sent: no read-back (IAM reads are slow and nothing else is learnt)
+        observed = {"role_name": role, "policy_name": policy, "document": policy_document(p.document)}
+        return Created(physical_id, {"name": policy, "role_name": role, "observed": observed})
 
     def _put(self, ctx: ProviderContext, address: str, role: str, policy: str, document: Any) -> None:
         call(

@@ -15,11 +15,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.aws.waiters import (
+    IAM_PROPAGATION_SECONDS,
+    flat,
     retry_while,
     role_not_ready,
     role_or_update_pending,
@@ -38,6 +41,7 @@ from strands_deploy.providers.base import (
     stable_hash,
 )
 from strands_deploy.providers.lambda_layer import code_location
+from strands_deploy.providers.role_gate import PROBE_INTERVAL
 
 
 class CodeProps(PropsModel):
@@ -72,6 +76,9 @@ class FunctionProps(PropsModel):
     artifacts_bucket: str | None = None
     direct_upload_limit: int = DIRECT_UPLOAD_LIMIT  # bytes; tests lower it to exercise the bucket
 
+
+# deploy's cheap check reads at most this many ListFunctions pages (50 functions each)
+CHECK_PAGES = 4
 
 # strands-deploy's own resource-policy statements (URL, HTTP API route, SNS) all start with this
 OWN_SID_PREFIX = "strands-"
@@ -140,6 +147,12 @@ class FunctionProvider(Provider):
         ctx.progress(address, "packaging the code")
         return build_code_zip(ctx.project_dir, p.code.path, p.code.hash, ctx.cache_dir)
 
+    def prepare(self, ctx: ProviderContext, address: str, props: Props) -> None:
+        from strands_deploy.packaging.build import build_code_zip
+
+        code = CodeProps.model_validate(props["code"])
+        build_code_zip(ctx.project_dir, code.path, code.hash, ctx.cache_dir)
+
     def _code(self, ctx: ProviderContext, address: str, p: FunctionProps) -> dict[str, Any]:
         """The code zip as Lambda takes it: ``ZipFile`` bytes, or ``S3Bucket``/``S3Key``."""
         return code_location(
@@ -170,15 +183,13 @@ class FunctionProvider(Provider):
         if p.tags:  # in the create call itself: an interrupted create leaves a function `find` adopts
             kwargs["Tags"] = p.tags
         ctx.progress(address, "creating the function")
-        retry_while(
+        conf = self._create_when_role_usable(
             ctx,
             address,
-            "lambda:CreateFunction",
+            p.role_arn,
             lambda: call(address, lam, "create_function", resource_name=name, **kwargs),
-            role_not_ready,
-            note="waiting for the execution role to become usable by Lambda (IAM propagation)",
         )
-        wait_function_ready(ctx, address, name)
+        ready = wait_function_ready(ctx, address, name)
         if p.reserved_concurrency is not None:
             call(
                 address,
@@ -187,9 +198,33 @@ class FunctionProvider(Provider):
                 FunctionName=name,
                 ReservedConcurrentExecutions=p.reserved_concurrency,
             )
-        return Created(
-            name, require(self._describe(ctx, address, name, access=False), address, f"function {name}")
-        )
+        # outputs from the last readiness poll (a GetFunction): no read-back on the critical path
+        outputs = _config_outputs(ready or conf)
+        outputs["observed"]["reserved_concurrency"] = p.reserved_concurrency
+        outputs["observed"]["tags"] = dict(p.tags)
+        return Created(name, outputs)
+
+    def _create_when_role_usable(
+        self, ctx: ProviderContext, address: str, role_arn: str, create: Callable[[], Any]
+    ) -> dict[str, Any]:
+        """CreateFunction through the role gate (role_gate.py): the probe retries every ~0.5 s,
+        the others wait for it and then go, retrying slower if their role is still not usable."""
+        probe = ctx.role_gate.wait_turn(role_arn, ctx.sleep)
+        usable = False
+        try:
+            resp = retry_while(
+                ctx,
+                address,
+                "lambda:CreateFunction",
+                create,
+                role_not_ready,
+                note="waiting for the execution role to become usable by Lambda (IAM propagation)",
+                delays=flat(IAM_PROPAGATION_SECONDS, PROBE_INTERVAL) if probe else None,
+            )
+            usable = True
+            return dict(resp)
+        finally:
+            ctx.role_gate.done(role_arn, usable)
 
     # --- read ---------------------------------------------------------------------------------
 
@@ -201,54 +236,69 @@ class FunctionProvider(Provider):
     ) -> Outputs | None:
         """The function as AWS has it. ``access``: also list grants made outside the tool (three
         more reads: a refresh does it, read-backs after our own calls do not)."""
-        resp = call_or_none(address, ctx.client("lambda"), "get_function", FunctionName=physical_id)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            # the grants are read at the same time as the function: four reads, one round trip
+            grants = pool.submit(self._foreign_access, ctx, address, physical_id, pool) if access else None
+            resp = call_or_none(address, ctx.client("lambda"), "get_function", FunctionName=physical_id)
+            foreign = grants.result() if grants is not None else []
         if resp is None:
             return None
         conf = resp["Configuration"]
-        observed: dict[str, Any] = {
-            "name": conf["FunctionName"],
-            "role_arn": conf.get("Role"),
-            "runtime": conf.get("Runtime"),
-            "handler": conf.get("Handler"),
-            "memory": conf.get("MemorySize"),
-            "timeout": conf.get("Timeout"),
-            "architecture": (conf.get("Architectures") or ["x86_64"])[0],
-            "environment": dict((conf.get("Environment") or {}).get("Variables") or {}),
-            "layers": [layer["Arn"] for layer in conf.get("Layers") or []],
-            "tracing": (conf.get("TracingConfig") or {}).get("Mode", "PassThrough"),
-            "description": conf.get("Description", ""),
-        }
-        # Reported only by services that support them (moto omits both): absent means "unknown".
-        if conf.get("DeadLetterConfig", {}).get("TargetArn"):
-            observed["dead_letter_arn"] = conf["DeadLetterConfig"]["TargetArn"]
-        if (conf.get("LoggingConfig") or {}).get("LogGroup"):
-            observed["logging_group"] = conf["LoggingConfig"]["LogGroup"]
-        revision = stable_hash({"code": conf.get("CodeSha256"), **observed}, 16)
+        out = _config_outputs(conf)
+        observed = out["observed"]
         observed["reserved_concurrency"] = (resp.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
         observed["tags"] = {k: v for k, v in (resp.get("Tags") or {}).items() if not k.startswith("aws:")}
         if access:
-            foreign = self._foreign_access(ctx, address, conf["FunctionName"], conf["FunctionArn"])
             observed["exclusive_access"] = not foreign
             observed["foreign_access"] = [label for label, _ in foreign]
-        return {
-            "arn": conf["FunctionArn"],
-            "name": conf["FunctionName"],
-            "revision": revision,
-            "code_sha256": conf.get("CodeSha256"),
-            "observed": observed,
-        }
+        return out
+
+    def check_many(
+        self, ctx: ProviderContext, items: list[tuple[str, str, Props]]
+    ) -> dict[str, Outputs | None] | None:
+        """Deploy's cheap check: ListFunctions pages (50 functions each) carry every function's
+        configuration and code hash. Pages are read until every function asked for was seen, at
+        most :data:`CHECK_PAGES` of them (an account with many other functions); the rest, and
+        any function not listed, are read one by one (a function missing there is gone)."""
+        wanted = {pid: address for address, pid, _ in items}
+        found: dict[str, Outputs | None] = {}
+        pages = paginate(
+            items[0][0], ctx.client("lambda"), "list_functions", PaginationConfig={"PageSize": 50}
+        )
+        for n, page in enumerate(pages, start=1):
+            for conf in page.get("Functions", []):
+                address = wanted.get(conf.get("FunctionName", ""))
+                if address is not None:
+                    found[address] = _config_outputs(conf)
+            if len(found) == len(wanted) or n >= CHECK_PAGES:
+                break
+        for address, pid, _ in items:
+            if address not in found:
+                found[address] = self._describe(ctx, address, pid, access=False)
+        return found
 
     def _foreign_access(
-        self, ctx: ProviderContext, address: str, name: str, arn: str
+        self, ctx: ProviderContext, address: str, name: str, pool: Any = None
     ) -> list[tuple[str, dict[str, Any]]]:
         """(label, how to remove it) of each grant strands-deploy did not make: statements on the
         function's or the `live` alias's resource policy without our Sid prefix, and event source
-        mappings on anything but the `live` alias (ours always target the alias)."""
+        mappings on anything but the `live` alias (ours always target the alias). With a
+        ``pool``, the two policies are read at once."""
         lam = ctx.client("lambda")
         out: list[tuple[str, dict[str, Any]]] = []
-        for qualifier in (None, LIVE):
-            kwargs: dict[str, Any] = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
-            policy = call_or_none(address, lam, "get_policy", **kwargs)
+        targets = [{"FunctionName": name, **({"Qualifier": q} if q else {})} for q in (None, LIVE)]
+        if pool is not None:
+            live_policy = pool.submit(call_or_none, address, lam, "get_policy", **targets[1])
+        policies = [
+            call_or_none(address, lam, "get_policy", **targets[0]),
+            live_policy.result()
+            if pool is not None
+            else call_or_none(address, lam, "get_policy", **targets[1]),
+        ]
+        for kwargs, policy in zip(targets, policies, strict=True):
+            qualifier = kwargs.get("Qualifier")
             statements = json.loads(policy["Policy"]).get("Statement", []) if policy else []
             for st in statements:
                 sid = str(st.get("Sid", ""))
@@ -260,17 +310,16 @@ class FunctionProvider(Provider):
                             {"remove_permission": {**kwargs, "StatementId": sid}},
                         )
                     )
-        alias_arn = f"{arn}:{LIVE}"
         for page in paginate(address, lam, "list_event_source_mappings", missing_ok=True, FunctionName=name):
             for mapping in page.get("EventSourceMappings", []):
-                if mapping.get("FunctionArn") != alias_arn:
+                if not str(mapping.get("FunctionArn", "")).endswith(f":function:{name}:{LIVE}"):
                     label = f"event source mapping {mapping['UUID']} from {mapping.get('EventSourceArn')}"
                     out.append((label, {"delete_event_source_mapping": {"UUID": mapping["UUID"]}}))
         return out
 
     def _remove_foreign_access(self, ctx: ProviderContext, address: str, name: str, arn: str) -> None:
         lam = ctx.client("lambda")
-        for label, removal in self._foreign_access(ctx, address, name, arn):
+        for label, removal in self._foreign_access(ctx, address, name):
             ctx.progress(address, f"removing {label} (not in the configuration)")
             for method, kwargs in removal.items():
                 ignore_not_found(address, lam, method, **kwargs)
@@ -404,3 +453,34 @@ class FunctionProvider(Provider):
         want["tags"] = dict(p.tags)
         want["exclusive_access"] = p.exclusive_access
         return super().drift(want, live)
+
+
+def _config_outputs(conf: dict[str, Any]) -> Outputs:
+    """Outputs from a FunctionConfiguration (GetFunction's, or one entry of ListFunctions): the
+    ``revision`` and ``observed`` settings; concurrency, tags and grants are not in it."""
+    observed: dict[str, Any] = {
+        "name": conf["FunctionName"],
+        "role_arn": conf.get("Role"),
+        "runtime": conf.get("Runtime"),
+        "handler": conf.get("Handler"),
+        "memory": conf.get("MemorySize"),
+        "timeout": conf.get("Timeout"),
+        "architecture": (conf.get("Architectures") or ["x86_64"])[0],
+        "environment": dict((conf.get("Environment") or {}).get("Variables") or {}),
+        "layers": [layer["Arn"] for layer in conf.get("Layers") or []],
+        "tracing": (conf.get("TracingConfig") or {}).get("Mode", "PassThrough"),
+        "description": conf.get("Description", ""),
+    }
+    # Reported only by services that support them (moto omits both): absent means "unknown".
+    if conf.get("DeadLetterConfig", {}).get("TargetArn"):
+        observed["dead_letter_arn"] = conf["DeadLetterConfig"]["TargetArn"]
+    if (conf.get("LoggingConfig") or {}).get("LogGroup"):
+        observed["logging_group"] = conf["LoggingConfig"]["LogGroup"]
+    revision = stable_hash({"code": conf.get("CodeSha256"), **observed}, 16)
+    return {
+        "arn": conf["FunctionArn"],
+        "name": conf["FunctionName"],
+        "revision": revision,
+        "code_sha256": conf.get("CodeSha256"),
+        "observed": observed,
+    }

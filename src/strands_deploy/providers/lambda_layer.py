@@ -100,12 +100,13 @@ class LayerProvider(Provider):
     replace_on: ClassVar[frozenset[str]] = frozenset({"name", "requirements_hash", "runtime", "architecture"})
     stable_outputs: ClassVar[frozenset[str]] = frozenset({"arn", "layer_arn", "version"})
 
-    def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+    def prepare(self, ctx: ProviderContext, address: str, props: Props) -> None:
+        self._build(ctx, LayerProps.parse(props, address))
+
+    def _build(self, ctx: ProviderContext, p: LayerProps) -> Path:
         from strands_deploy.packaging.build import build_layer_zip
 
-        p = LayerProps.parse(props, address)
-        ctx.progress(address, "building the dependency layer")
-        zip_path = build_layer_zip(
+        return build_layer_zip(
             ctx.project_dir,
             p.requirements_file,
             p.requirements_hash,
@@ -114,6 +115,11 @@ class LayerProvider(Provider):
             ctx.target,
             ctx.cache_dir,
         )
+
+    def create(self, ctx: ProviderContext, address: str, props: Props) -> Created:
+        p = LayerProps.parse(props, address)
+        ctx.progress(address, "building the dependency layer")
+        zip_path = self._build(ctx, p)
         content = code_location(
             ctx, address, zip_path, bucket=p.artifacts_bucket, limit=p.direct_upload_limit, kind="layer"
         )

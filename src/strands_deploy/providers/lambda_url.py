@@ -66,11 +66,20 @@ class FunctionUrlProvider(Provider):
         cors = cors_param(p.cors)
         if cors:
             kwargs["Cors"] = cors
-        resp = call(
-            address, ctx.client("lambda"), "create_function_url_config", resource_name=function_name, **kwargs
-        )
-        if auth == "NONE":
-            self._allow_public(ctx, address, function_name, qualifier)
+        lam = ctx.client("lambda")
+        if auth != "NONE":
+            resp = call(address, lam, "create_function_url_config", resource_name=function_name, **kwargs)
+        else:
+            # the two statements change one resource policy (one after the other); the URL itself
+            # is another object: created meanwhile (a public grant without a URL opens nothing)
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                made = pool.submit(
+                    call, address, lam, "create_function_url_config", resource_name=function_name, **kwargs
+                )
+                self._allow_public(ctx, address, function_name, qualifier)
+                resp = made.result()
         # outputs from the response: a read-back would spend the Lambda control-plane quota (15/s)
         return Created(f"{function_name}:{qualifier}", _outputs(resp, function_name, qualifier))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from strands_deploy.aws.arns import partition_for
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found, is_already_exists
 from strands_deploy.errors import StrandsDeployError
 from strands_deploy.providers._common import owned, require, tag_changes
@@ -48,7 +49,11 @@ class LogGroupProvider(Provider):
             if tags:
                 self._tag(ctx, address, live["arn"], tags, [])
         call(address, logs, "put_retention_policy", logGroupName=name, retentionInDays=p.retention_days)
-        return Created(name, require(self.read(ctx, address, name, props), address, f"log group {name}"))
+        # outputs from what was set: no read-back
+        region = ctx.aws.region
+        arn = f"arn:{partition_for(region)}:logs:{region}:{ctx.account_id()}:log-group:{name}"
+        observed = {"name": name, "retention_days": p.retention_days, "tags": dict(tags or {})}
+        return Created(name, {"arn": arn, "name": name, "observed": observed})
 
     def _describe(self, ctx: ProviderContext, address: str, name: str) -> dict[str, Any] | None:
         resp = call_or_none(address, ctx.client("logs"), "describe_log_groups", logGroupNamePrefix=name)

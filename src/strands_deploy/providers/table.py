@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.aws.waiters import wait_table_active
 from strands_deploy.errors import StrandsDeployError
-from strands_deploy.providers._common import owned, require, tag_changes, tag_dict, tag_list
+from strands_deploy.providers._common import owned, paginate, require, tag_changes, tag_dict, tag_list
 from strands_deploy.providers.base import (
     CONTENTS_LIMIT,
     Created,
@@ -106,6 +106,25 @@ class TableProvider(Provider):
             TableName=name,
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": enabled},
         )
+
+    def check_many(
+        self, ctx: ProviderContext, items: list[tuple[str, str, Props]]
+    ) -> dict[str, Outputs | None] | None:
+        """Deploy's cheap check: ListTables (100 names a page, at most 4 pages) says which tables
+        still exist; a table not listed by then is described on its own."""
+        wanted = {pid: address for address, pid, _ in items}
+        found: dict[str, Outputs | None] = {}
+        pages = paginate(
+            items[0][0], ctx.client("dynamodb"), "list_tables", PaginationConfig={"PageSize": 100}
+        )
+        for n, page in enumerate(pages, start=1):
+            found.update({wanted[t]: {"observed": {}} for t in page.get("TableNames", []) if t in wanted})
+            if len(found) == len(wanted) or n >= 4:
+                break
+        for address, pid, props in items:
+            if address not in found:
+                found[address] = None if self.read(ctx, address, pid, props) is None else {"observed": {}}
+        return found
 
     def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
         ddb = ctx.client("dynamodb")

@@ -181,6 +181,9 @@ class State:
     # who wrote this version, when, with which command ({"at", "by", "command"}): set by the
     # backend on every write, read by `state history`
     written: dict[str, str] | None = None
+    # progressive delivery (strands_deploy.rollout): per agent, the rollout in progress or the last
+    # one, and the versions it deployed (plain JSON, owned by rollout/record.py)
+    rollouts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         doc = {
@@ -197,6 +200,8 @@ class State:
         }
         if self.written is not None:
             doc["written"] = dict(self.written)
+        if self.rollouts:
+            doc["rollouts"] = self.rollouts
         return doc
 
     @staticmethod
@@ -248,7 +253,10 @@ class State:
             account=_str(d, "account", "the state", optional=True),
             region=_str(d, "region", "the state", optional=True),
             written={str(k): str(v) for k, v in _obj(d, "written", "the state").items()} or None,
+            rollouts={str(k): v for k, v in _obj(d, "rollouts", "the state").items() if isinstance(v, dict)},
         )
 
     def copy(self) -> State:
-        return State.from_dict(self.to_dict())
+        import copy
+
+        return State.from_dict(copy.deepcopy(self.to_dict()))
