@@ -27,8 +27,22 @@ if TYPE_CHECKING:
 CONTENT_KEYS = ("code", "requirements_hash")
 
 
-def save_plan(plan: Plan, path: Path) -> None:
-    data = json.dumps(plan.to_document(), indent=1, sort_keys=False).encode()
+def plan_digest(document: dict[str, Any]) -> str:
+    """The digest of a saved plan's document (canonical JSON, as the audit trail computes it):
+    an approval is for exactly this plan; any change to the file changes it."""
+    import hashlib
+
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def save_plan(plan: Plan, path: Path, made_by: str | None = None) -> None:
+    """``made_by``: who made the plan (an AWS ARN or user name), so that an approval of a
+    protected environment's plan must come from someone else (docs/policy.md)."""
+    document = plan.to_document()
+    if made_by:
+        document["made_by"] = made_by
+    data = json.dumps(document, indent=1, sort_keys=False).encode()
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as fh:

@@ -1,0 +1,1 @@
+"""Built-in rule packs: security, reliability, agent, cost, governance (docs/policy.md)."""
