@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from strands_deploy.local import limits, logs
+from strands_deploy.local import limits, logs, routing
 from strands_deploy.local.async_queue import DELAYS_KEY, AsyncQueue
 from strands_deploy.local.codecache import CodeCache
 from strands_deploy.local.settings import ConfigReader
@@ -84,12 +84,22 @@ class LocalLambda:
             return list(value) if isinstance(value, list) and value else []
 
         self.async_queue = AsyncQueue(self, delays)
+        self.router = routing.WeightedRouter(lambda: config.get().get(routing.SEED_KEY))
 
     # -- moto lookups ------------------------------------------------------------------------
     def resolve(self, account: str, region: str, name_or_arn: str, qualifier: str | None) -> Any:
-        """The moto LambdaFunction for a name/ARN and qualifier (alias -> its version); raises moto's
+        """The moto LambdaFunction for a name/ARN and qualifier (alias -> its version, picked by
+        weight when the alias has a RoutingConfig, see :mod:`.routing`); raises moto's
         UnknownFunctionException (a werkzeug HTTPException the server can answer with)."""
-        return lambda_backend(account, region).get_function(name_or_arn, qualifier)
+        backend = lambda_backend(account, region)
+        fn = backend.get_function(name_or_arn, qualifier)
+        found = routing.alias_of(backend, name_or_arn, qualifier)
+        weights = routing.alias_weights(found[1]) if found else {}
+        if found and weights:
+            version = self.router.pick(str(found[1].function_version), weights)
+            if version != str(fn.version):
+                return backend.get_function(found[0], version)
+        return fn
 
     def log_group_for(self, account: str, region: str, name: str) -> str:
         cfg = self.logging_configs.get((account, region, name)) or {}
@@ -220,6 +230,16 @@ class LocalLambda:
         lines.append((logs.now_ms(), f"END RequestId: {request_id}"))
         lines.append((logs.now_ms(), self._report(request_id, duration, spec, worker, first, used)))
         logs.put_lines(account, region, spec.log_group, worker.log_stream, lines)
+        routing.record_invocation(
+            account,
+            region,
+            spec.name,
+            qualifier,
+            spec.version,
+            duration,
+            error is not None,
+            [line for _, line in lines],  # EMF lines become metrics, as CloudWatch Logs does
+        )
         tail = None
         if log_type == "Tail":
             text = "".join(f"{line}\n" for _, line in lines).encode("utf-8")

@@ -45,6 +45,7 @@ MOTO_API_ENDPOINT = re.compile(
     r"^https://(?P<id>[0-9a-z]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$"
 )
 LAMBDA_ARN = re.compile(r"(arn:[^:/]+:lambda:(?P<region>[^:/]+):(?P<account>\d{12}):function:[^/]+)")
+STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -348,7 +349,15 @@ class UrlRouter:
             return cors.decorate(request, caller)
         integration_id = str(route.target or "").removeprefix("integrations/")
         integration = api.integrations.get(integration_id)
-        arn = LAMBDA_ARN.search(str(getattr(integration, "integration_uri", "") or ""))
+        # the stage's variables, substituted in the integration URI as API Gateway does (an
+        # agent with `stages:` invokes `<function>:${stageVariables.alias_<agent>}`)
+        variables = dict(getattr(api.stages.get(stage), "stage_variables", None) or {})
+        uri = str(getattr(integration, "integration_uri", "") or "")
+        unset = sorted({v for v in STAGE_VARIABLE.findall(uri) if v not in variables})
+        if unset:
+            why = f"stage {stage} does not set stage variable(s) {', '.join(unset)}"
+            return _json(500, {"message": "Internal Server Error"}, {"X-Strands-Local-Error": why})
+        arn = LAMBDA_ARN.search(STAGE_VARIABLE.sub(lambda m: variables[m.group(1)], uri))
         if integration is None or arn is None:
             return _json(
                 500,
@@ -389,6 +398,8 @@ class UrlRouter:
                 path_parameters=params,
                 authorizer=caller.context(api_account, "2.0"),
             )
+        if variables:  # both payload formats carry them
+            event["stageVariables"] = variables
         qualifier = arn.group(1).split(":function:", 1)[1].partition(":")[2] or None
         try:
             result = self._invoke(fn, event, account, fn_region, qualifier)

@@ -23,6 +23,9 @@ class HttpApiProps(PropsModel):
     throttle_burst: int | None = None  # None: API Gateway's account default
     throttle_rate: float | None = None
     tags: dict[str, str] = {}
+    # the `$default` stage's variables: `alias_<agent>: live` for each agent with `stages:`
+    # (their routes invoke `${stageVariables.alias_<agent>}`, see providers/http_stage.py)
+    stage_variables: dict[str, str] = {}
 
 
 def _route_settings(p: HttpApiProps) -> dict[str, Any]:
@@ -53,6 +56,8 @@ class HttpApiProvider(Provider):
         settings = _route_settings(p)
         if settings:
             kwargs["DefaultRouteSettings"] = settings
+        if p.stage_variables:
+            kwargs["StageVariables"] = dict(p.stage_variables)
         if p.tags:
             kwargs["Tags"] = p.tags
         call(address, ctx.client("apigatewayv2"), "create_stage", **kwargs)
@@ -77,6 +82,7 @@ class HttpApiProvider(Provider):
             observed["throttle_burst"] = settings.get("ThrottlingBurstLimit")
             observed["throttle_rate"] = settings.get("ThrottlingRateLimit")
             observed["auto_deploy"] = stage.get("AutoDeploy")
+            observed["stage_variables"] = dict(stage.get("StageVariables") or {})
         return {
             "api_id": resp["ApiId"],
             "endpoint": resp["ApiEndpoint"],
@@ -98,21 +104,18 @@ class HttpApiProvider(Provider):
         api = ctx.client("apigatewayv2")
         if before.name != after.name:
             call(address, api, "update_api", ApiId=physical_id, Name=after.name)
-        if _route_settings(before) != _route_settings(after):
+        stage_changed = before.stage_variables != after.stage_variables
+        if _route_settings(before) != _route_settings(after) or stage_changed:
             if ctx.aws.settings.local:
                 # moto (the embedded local cloud) has no UpdateStage: recreate the stage there.
                 ignore_not_found(address, api, "delete_stage", ApiId=physical_id, StageName=STAGE)
                 self._create_stage(ctx, address, physical_id, after)
             else:
-                call(
-                    address,
-                    api,
-                    "update_stage",
-                    ApiId=physical_id,
-                    StageName=STAGE,
-                    AutoDeploy=True,
-                    DefaultRouteSettings=_route_settings(after),
-                )
+                kwargs: dict[str, Any] = {"ApiId": physical_id, "StageName": STAGE, "AutoDeploy": True}
+                kwargs["DefaultRouteSettings"] = _route_settings(after)
+                if after.stage_variables:  # one left by an agent that dropped `stages:` is harmless
+                    kwargs["StageVariables"] = dict(after.stage_variables)
+                call(address, api, "update_stage", **kwargs)
         to_set, to_remove = tag_changes(before.tags, after.tags)
         arn = self._arn(ctx, physical_id)
         if to_set:
@@ -142,7 +145,12 @@ class HttpApiProvider(Provider):
         return None
 
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
-        out = super().drift(props, live)
+        want = {k: v for k, v in props.items() if k != "stage_variables"}
+        out = super().drift(want, live)
         if live.get("observed", {}).get("stage") is None:
             out["stage"] = (None, STAGE)
+        wanted = dict(props.get("stage_variables") or {})
+        seen = live.get("observed", {}).get("stage_variables")
+        if wanted and seen is not None and any(seen.get(k) != v for k, v in wanted.items()):
+            out["stage_variables"] = (seen, wanted)
         return out

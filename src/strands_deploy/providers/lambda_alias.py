@@ -1,5 +1,10 @@
 """aws.lambda.alias: the ``live`` alias, pointing at a version published from the function.
 
+With ``traffic: hold`` (an agent deployed by a canary, linear or blue-green rollout), an update
+publishes the new version and leaves the alias where it is: its ``candidate`` output names the new
+version and :mod:`strands_deploy.rollout` moves the traffic (``set_routing``). Pruning never
+deletes a version an alias routes to (primary or weighted) nor one in ``keep`` (rollback targets).
+
 Create: publish_version then create_alias. Update (the function's ``revision`` changed):
 publish_version then update_alias. Both retry while a function update is still in progress.
 After moving the alias, old versions no alias points to are deleted, keeping the newest
@@ -9,7 +14,7 @@ per account and region).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from strands_deploy.aws.errors import call, call_or_none, error_code, ignore_not_found
 from strands_deploy.aws.waiters import retry_while, update_in_progress
@@ -25,6 +30,11 @@ class AliasProps(PropsModel):
     name: str = "live"
     # the function's `revision` output: a change publishes a new version and moves the alias
     revision: str | None = None
+    # "hold": an update publishes but does not move the alias (a rollout moves it); None: all
+    traffic: Literal["all", "hold"] | None = None
+    # a published version to point at instead of publishing one (an HTTP API stage's pin,
+    # ``stage-<name>``): the alias never moves by itself, and pruning keeps what it points at
+    version: str | None = None
 
 
 def _split(alias_arn: str) -> tuple[str, str]:
@@ -58,7 +68,9 @@ class AliasProvider(Provider):
         lam = ctx.client("lambda")
         function_name = function_name_of(p.function_name)
         alias = p.name or "live"
-        version = self._publish(ctx, address, function_name)
+        version = _pinned(ctx, address, function_name, p.version) or self._publish(
+            ctx, address, function_name
+        )
         resp = retry_while(
             ctx,
             address,
@@ -98,7 +110,13 @@ class AliasProvider(Provider):
     ) -> Outputs:
         lam = ctx.client("lambda")
         function_name, alias = _split(physical_id)
-        version = self._publish(ctx, address, function_name)
+        pinned = _pinned(ctx, address, function_name, AliasProps.parse(new, address).version)
+        version = pinned or self._publish(ctx, address, function_name)
+        if AliasProps.parse(new, address).traffic == "hold":
+            current = call(address, lam, "get_alias", FunctionName=function_name, Name=alias)
+            if str(current["FunctionVersion"]) != version:
+                # the rollout moves the traffic; the alias keeps serving what it served
+                return {**_outputs(current, function_name), "candidate": version}
         resp = retry_while(
             ctx,
             address,
@@ -109,43 +127,12 @@ class AliasProvider(Provider):
             update_in_progress,
             timeout=300,
         )
-        self._prune(ctx, address, function_name)
+        if not pinned:
+            self._prune(ctx, address, function_name)
         return _outputs(resp, function_name)
 
     def _prune(self, ctx: ProviderContext, address: str, function_name: str) -> None:
-        """Delete published versions that no alias uses, except the newest KEEP_VERSIONS.
-
-        Skipped on a local emulator: storage costs nothing there, and moto numbers a new version
-        ``len(versions) + 1``, so deleting old ones would make it reuse a version number.
-        """
-        if ctx.aws.settings.local:
-            return
-        lam = ctx.client("lambda")
-        pages = paginate_or_none(address, lam, "list_versions_by_function", FunctionName=function_name)
-        if pages is None:
-            return
-        versions = [
-            int(v["Version"]) for page in pages for v in page.get("Versions", []) if v["Version"].isdigit()
-        ]
-        alias_pages = paginate_or_none(address, lam, "list_aliases", FunctionName=function_name) or []
-        in_use = {
-            int(a["FunctionVersion"])
-            for page in alias_pages
-            for a in page.get("Aliases", [])
-            if a["FunctionVersion"].isdigit()
-        }
-        keep = set(sorted(set(versions))[-KEEP_VERSIONS:]) | in_use
-        for number in sorted(set(versions) - keep):
-            try:
-                ignore_not_found(
-                    address, lam, "delete_function", FunctionName=function_name, Qualifier=str(number)
-                )
-            except StrandsDeployError as err:
-                # A version still referenced elsewhere (an event source mapping...) is left alone:
-                # pruning is housekeeping and must not fail a deploy.
-                if error_code(err) != "ResourceConflictException":
-                    raise
-                ctx.progress(address, f"kept version {number}: {err.what}")
+        prune_versions(ctx, address, function_name)
 
     def delete(
         self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
@@ -172,7 +159,68 @@ class AliasProvider(Provider):
     def drift(self, props: Props, live: Outputs) -> dict[str, tuple[Any, Any]]:
         p = AliasProps.parse_recorded(props)
         want = {**props, "function_name": function_name_of(p.function_name or "")}
-        return super().drift(want, live)
+        want.pop("traffic", None)
+        want.pop("version", None)
+        out = super().drift(want, live)
+        if p.version and live.get("version") != p.version:
+            out["version"] = (live.get("version"), p.version)
+        return out
+
+
+def _pinned(ctx: ProviderContext, address: str, function_name: str, version: str | None) -> str | None:
+    """``version`` once checked to exist (None when the alias publishes its own)."""
+    if version is None:
+        return None
+    if not version_exists(ctx, address, function_name, version):
+        raise StrandsDeployError(
+            f"version {version} of {function_name} does not exist (pruned, or never published)",
+            address,
+            "pin a version listed by `strands-deploy versions AGENT`",
+        )
+    return version
+
+
+def prune_versions(
+    ctx: ProviderContext, address: str, function_name: str, keep_also: set[str] | frozenset[str] = frozenset()
+) -> None:
+    """Delete published versions that no alias uses (as primary or by weight), except the newest
+    KEEP_VERSIONS and ``keep_also`` (versions a rollback needs).
+
+    Skipped on a local emulator: storage costs nothing there, and moto numbers a new version
+    ``len(versions) + 1``, so deleting old ones would make it reuse a version number.
+    """
+    if ctx.aws.settings.local:
+        return
+    lam = ctx.client("lambda")
+    pages = paginate_or_none(address, lam, "list_versions_by_function", FunctionName=function_name)
+    if pages is None:
+        return
+    versions = [
+        int(v["Version"]) for page in pages for v in page.get("Versions", []) if v["Version"].isdigit()
+    ]
+    alias_pages = paginate_or_none(address, lam, "list_aliases", FunctionName=function_name) or []
+    routed = [
+        v
+        for page in alias_pages
+        for a in page.get("Aliases", [])
+        for v in [
+            a["FunctionVersion"],
+            *((a.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}),
+        ]
+    ]
+    in_use = {int(v) for v in [*routed, *keep_also] if str(v).isdigit()}
+    keep = set(sorted(set(versions))[-KEEP_VERSIONS:]) | in_use
+    for number in sorted(set(versions) - keep):
+        try:
+            ignore_not_found(
+                address, lam, "delete_function", FunctionName=function_name, Qualifier=str(number)
+            )
+        except StrandsDeployError as err:
+            # A version still referenced elsewhere (an event source mapping...) is left alone:
+            # pruning is housekeeping and must not fail a deploy.
+            if error_code(err) != "ResourceConflictException":
+                raise
+            ctx.progress(address, f"kept version {number}: {err.what}")
 
 
 def _outputs(resp: dict[str, Any], function_name: str) -> Outputs:
@@ -183,3 +231,74 @@ def _outputs(resp: dict[str, Any], function_name: str) -> Outputs:
         "version": str(resp["FunctionVersion"]),
         "observed": {"name": resp["Name"], "function_name": function_name},
     }
+
+
+def alias_state(ctx: ProviderContext, address: str, function_name: str, alias: str) -> dict[str, Any] | None:
+    """The alias as Lambda has it: ``{"version", "weights": {version: weight}, "arn"}``; None if gone."""
+    resp = call_or_none(address, ctx.client("lambda"), "get_alias", FunctionName=function_name, Name=alias)
+    if resp is None:
+        return None
+    weights = (resp.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    return {
+        "version": str(resp["FunctionVersion"]),
+        "weights": {str(k): float(v) for k, v in weights.items()},
+        "arn": str(resp["AliasArn"]),
+    }
+
+
+def set_routing(
+    ctx: ProviderContext,
+    address: str,
+    function_name: str,
+    alias: str,
+    primary: str,
+    weights: dict[str, float] | None = None,
+) -> None:
+    """Point ``alias`` at ``primary`` with ``weights`` ({version: 0..1}) going to other versions
+    (none: all traffic to ``primary``). One UpdateAlias: the switch is atomic and instant."""
+    extra = {v: round(w, 4) for v, w in (weights or {}).items() if v != primary and w > 0}
+    call(
+        address,
+        ctx.client("lambda"),
+        "update_alias",
+        FunctionName=function_name,
+        Name=alias,
+        FunctionVersion=primary,
+        RoutingConfig={"AdditionalVersionWeights": extra},
+    )
+
+
+def ensure_alias(ctx: ProviderContext, address: str, function_name: str, alias: str, version: str) -> str:
+    """Create ``alias`` on ``version``, or move it there; its ARN (blue-green's ``…-green``)."""
+    lam = ctx.client("lambda")
+    current = call_or_none(address, lam, "get_alias", FunctionName=function_name, Name=alias)
+    if current is None:
+        resp = call(
+            address, lam, "create_alias", FunctionName=function_name, Name=alias, FunctionVersion=version
+        )
+    else:
+        resp = call(
+            address,
+            lam,
+            "update_alias",
+            FunctionName=function_name,
+            Name=alias,
+            FunctionVersion=version,
+            RoutingConfig={"AdditionalVersionWeights": {}},
+        )
+    return str(resp["AliasArn"])
+
+
+def delete_alias(ctx: ProviderContext, address: str, function_name: str, alias: str) -> None:
+    ignore_not_found(address, ctx.client("lambda"), "delete_alias", FunctionName=function_name, Name=alias)
+
+
+def version_exists(ctx: ProviderContext, address: str, function_name: str, version: str) -> bool:
+    resp = call_or_none(
+        address,
+        ctx.client("lambda"),
+        "get_function_configuration",
+        FunctionName=function_name,
+        Qualifier=version,
+    )
+    return resp is not None
