@@ -14,7 +14,9 @@ QUALIFIER = "live"  # the alias every deploy moves to the new version
 
 def invoke(deployment: Deployment, agent: str, prompt: str, session: str | None = None) -> dict[str, Any]:
     """Send ``prompt`` to ``agent`` and return the runtime's answer: ``response``, ``session_id``,
-    ``stop_reason``, ``usage``, plus ``structured`` (the structured output, a JSON object) when the
+    ``stop_reason``, ``usage``, ``tools`` (the turn's tool calls: ``[{"name", "status",
+    "duration_ms"?}]``, passed through as the runtime answers them; absent from an older runtime's
+    answers), plus ``structured`` (the structured output, a JSON object) when the
     agent has a structured output model and ``tool_errors`` (``[{"tool", "error", "file", "line"}]``)
     when one of its tools raised.
 

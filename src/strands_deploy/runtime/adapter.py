@@ -40,7 +40,8 @@ The entry object is one of
 Events, for Agent entries (instances and factories):
 
 - a direct invoke ``{"prompt": "...", "session_id": "..."}`` answers
-  ``{"response", "session_id", "stop_reason", "usage"}``, plus ``structured`` (the structured
+  ``{"response", "session_id", "stop_reason", "usage", "tools"}`` (``tools``: this turn's tool
+  calls, ``[{"name", "status": "success"|"error", "duration_ms"?}]``), plus ``structured`` (the structured
   output as a JSON object; then ``response`` is the model's text, or that object as a JSON string
   when it wrote none, and a turn ended by the SDK's output tool reports ``end_turn``) when the
   agent has a structured output model, and ``tool_errors`` (``[{"tool", "error", "file",
@@ -55,9 +56,15 @@ Events, for Agent entries (instances and factories):
   raises :class:`AgentError` for a record answered with a status >= 500, so Lambda retries it.
 
 Logs: one JSON line per request is written to stdout (``msg: "request"``, status, duration, usage,
-``tool_errors`` count; ``trigger`` and ``source`` for trigger records), always on a line of its own
-even after a print without a newline; a tool's exception is one more ERROR line (``msg: "tool
-error"``) with the tool, the user's file:line and the traceback.
+``tool_calls`` and ``tool_errors`` counts; ``trigger`` and ``source`` for trigger records), always
+on a line of its own even after a print without a newline; a tool's exception is one more ERROR
+line (``msg: "tool error"``) with the tool, the user's file:line and the traceback.
+
+Metrics: in Lambda, an Agent entry's request line is also a CloudWatch Embedded Metric Format
+record (:func:`emf_fields`): namespace ``Strands/Agent``, dimensions ``FunctionName`` and
+``Version``, metrics ``InputTokens``, ``OutputTokens`` (``CacheReadTokens``/``CacheWriteTokens``
+when the model reports them), ``ToolCalls``, ``ToolErrors`` and ``Errors`` (1 for an error status
+the runtime answered rather than raised).
 """
 
 from __future__ import annotations
@@ -211,6 +218,20 @@ def _positional(fn: Any) -> list[inspect.Parameter] | None:
     return [p for p in params if p.kind in _POSITIONAL]
 
 
+def apply_guardrail(agent: Any, environ: Any = None) -> bool:
+    """The agent's `guardrail:` (STRANDS_GUARDRAIL_ID/VERSION, set by synthesis with IAM
+    bedrock:ApplyGuardrail on it) on its Bedrock model; a model of another provider is left as
+    it is. True when applied."""
+    env = os.environ if environ is None else environ
+    guardrail_id = env.get("STRANDS_GUARDRAIL_ID")
+    model: Any = getattr(agent, "model", None)
+    if not guardrail_id or type(model).__name__ != "BedrockModel":
+        return False
+    version = env.get("STRANDS_GUARDRAIL_VERSION", "DRAFT")
+    model.update_config(guardrail_id=guardrail_id, guardrail_version=version)
+    return True
+
+
 def _is_asgi_app(obj: Any) -> bool:
     """An ASGI application: ``async (scope, receive, send)`` (FastAPI, Starlette, plain functions)."""
     if inspect.isclass(obj) or not callable(obj):
@@ -252,33 +273,60 @@ def _thread_event_loop() -> None:
     asyncio.set_event_loop(loop)
 
 
-# -- tool errors ------------------------------------------------------------------------------------
+# -- tool calls -------------------------------------------------------------------------------------
 
 
-class _ToolErrorHook:
-    """A strands hook provider: every tool exception of one request, logged and collected."""
+def _tool_status(event: Any) -> str:
+    result = getattr(event, "result", None)
+    failed = getattr(event, "exception", None) is not None
+    if isinstance(result, dict) and result.get("status") == "error":
+        failed = True
+    return "error" if failed else "success"
+
+
+class _ToolHook:
+    """A strands hook provider: every tool call of one request (``calls``, the answer's ``tools``),
+    and every tool exception, logged and collected (``errors``, the answer's ``tool_errors``).
+
+    The SDK's own structured output tool is not a tool call of the agent: it is left out.
+    """
 
     def __init__(
-        self, runtime: Runtime, request_id: str, session_id: str | None, errors: list[dict[str, Any]]
+        self,
+        runtime: Runtime,
+        request_id: str,
+        session_id: str | None,
+        errors: list[dict[str, Any]],
+        calls: list[dict[str, Any]] | None = None,
     ) -> None:
         self.runtime = runtime
         self.request_id = request_id
         self.session_id = session_id
         self.errors = errors
+        self.calls = calls if calls is not None else []
 
     def register_hooks(self, registry: Any, **kwargs: Any) -> None:
         from strands.hooks import AfterToolCallEvent
 
         registry.add_callback(AfterToolCallEvent, self.after_tool_call)
 
+    @staticmethod
+    def _name(event: Any) -> Any:
+        tool_use = getattr(event, "tool_use", None) or {}
+        name = tool_use.get("name") if isinstance(tool_use, dict) else None
+        return name or getattr(getattr(event, "selected_tool", None), "tool_name", None)
+
     def after_tool_call(self, event: Any) -> None:
+        name = self._name(event)
+        if type(getattr(event, "selected_tool", None)).__name__ != "StructuredOutputTool":
+            call: dict[str, Any] = {"name": name, "status": _tool_status(event)}
+            duration = getattr(event, "duration", None)
+            if isinstance(duration, (int, float)):
+                call["duration_ms"] = round(duration * 1000, 1)
+            self.calls.append(call)
         exc = getattr(event, "exception", None)
         if exc is None:
             return
-        tool_use = getattr(event, "tool_use", None) or {}
-        name = tool_use.get("name") if isinstance(tool_use, dict) else None
-        if not name:
-            name = getattr(getattr(event, "selected_tool", None), "tool_name", None)
         file, line = self.runtime._where(exc)
         entry = {"tool": name, "error": f"{type(exc).__name__}: {exc}", "file": file, "line": line}
         self.errors.append(entry)
@@ -316,6 +364,72 @@ def _jsonable(value: Any) -> Any:
     if callable(dump):
         return dump(mode="json")
     return json.loads(json.dumps(value, default=str))
+
+
+# -- agent metrics: CloudWatch Embedded Metric Format ----------------------------------------------
+
+METRICS_NAMESPACE = "Strands/Agent"
+METRIC_DIMENSIONS = ("FunctionName", "Version")
+# the answer's usage keys -> metric names; the first two are always published, the cache ones
+# only when the model reports them
+_USAGE_METRICS = (
+    ("inputTokens", "InputTokens"),
+    ("outputTokens", "OutputTokens"),
+    ("cacheReadInputTokens", "CacheReadTokens"),
+    ("cacheWriteInputTokens", "CacheWriteTokens"),
+)
+
+
+def _function_identity(context: Any) -> tuple[str | None, str]:
+    """(function name, executed version) from the Lambda context, else Lambda's environment.
+
+    The version is ``context.function_version`` (the number a call through an alias ran), else the
+    invoked ARN's qualifier when it is a number, else ``$LATEST``.
+    """
+    name = getattr(context, "function_name", None) or os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    version = getattr(context, "function_version", None) or os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+    if not isinstance(version, str) or not version:
+        arn = getattr(context, "invoked_function_arn", None)
+        parts = arn.split(":") if isinstance(arn, str) else []
+        version = parts[7] if len(parts) > 7 and parts[7].isdigit() else "$LATEST"
+    return (name if isinstance(name, str) and name else None), version
+
+
+def agent_metrics(usage: dict[str, Any], tools: list[dict[str, Any]], error: bool) -> dict[str, int]:
+    """One request's metric values: tokens, ``ToolCalls``, ``ToolErrors`` (calls whose status is
+    ``error``) and ``Errors`` (1 when the runtime answered an error status)."""
+    values: dict[str, int] = {}
+    for key, name in _USAGE_METRICS:
+        value = usage.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            values[name] = value
+        elif name in ("InputTokens", "OutputTokens"):
+            values[name] = 0
+    values["ToolCalls"] = len(tools)
+    values["ToolErrors"] = sum(1 for t in tools if t.get("status") == "error")
+    values["Errors"] = 1 if error else 0
+    return values
+
+
+def emf_fields(context: Any, values: dict[str, int]) -> dict[str, Any]:
+    """The fields that make a JSON log line an EMF record: the dimension values, the metric values
+    and the ``_aws`` metadata. CloudWatch Logs turns the line into metrics of namespace
+    ``Strands/Agent`` with the dimensions ``FunctionName``, ``Version``. Empty outside Lambda
+    (no function name): there is no one to publish for."""
+    name, version = _function_identity(context)
+    if name is None:
+        return {}
+    directive = {
+        "Namespace": METRICS_NAMESPACE,
+        "Dimensions": [list(METRIC_DIMENSIONS)],
+        "Metrics": [{"Name": metric, "Unit": "Count"} for metric in values],
+    }
+    return {
+        "FunctionName": name,
+        "Version": version,
+        **values,
+        "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [directive]},
+    }
 
 
 # -- the runtime ------------------------------------------------------------------------------------
@@ -475,6 +589,7 @@ class Runtime:
 
         if isinstance(obj, Agent):
             self._template = obj
+            apply_guardrail(obj)
         elif _is_asgi_app(obj):
             self._mangum = self._make_mangum(obj, symbol, file)
             self._asgi = obj
@@ -495,6 +610,7 @@ class Runtime:
                     500, f"{symbol}() returned a {type(built).__name__}, not a strands Agent", file=file
                 )
             self._template = built
+            apply_guardrail(built)
         else:
             raise RequestError(
                 500,
@@ -609,11 +725,14 @@ class Runtime:
         session_id: str,
         request_id: str | None = None,
         tool_errors: list[dict[str, Any]] | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Answer one prompt. Raises RequestError for anything the caller should see as a status.
 
-        Exceptions raised by tools are logged and appended to ``tool_errors`` (and the answer's
-        ``tool_errors``); the model sees them as error results, as usual.
+        Every tool call of this turn is appended to ``tool_calls`` (the answer's ``tools``:
+        ``{"name", "status", "duration_ms"?}``), even when the request then fails. Exceptions raised
+        by tools are logged and appended to ``tool_errors`` (and the answer's ``tool_errors``); the
+        model sees them as error results, as usual.
         """
         error = self.load()
         if error is not None:
@@ -622,11 +741,12 @@ class Runtime:
         if self.kind != "agent":
             raise RequestError(500, f"{self.entry} is not a strands Agent (it is a {self.kind})")
         errors = tool_errors if tool_errors is not None else []
+        calls = tool_calls if tool_calls is not None else []
         try:
             agent = self._agent_for(session_id)
             hooks = getattr(agent, "hooks", None)
             if hooks is not None:
-                hooks.add_hook(_ToolErrorHook(self, request_id or "", session_id, errors))
+                hooks.add_hook(_ToolHook(self, request_id or "", session_id, errors, calls))
         except RequestError:
             raise
         except Exception as e:
@@ -661,6 +781,7 @@ class Runtime:
             "session_id": session_id,
             "stop_reason": stop_reason,
             "usage": usage,
+            "tools": list(calls),
         }
         if structured is not None:
             answer["structured"] = structured
@@ -745,10 +866,18 @@ class Runtime:
         out["traceback"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
         return out
 
-    def handle(self, event: Any, context: Any = None, log_fields: dict[str, Any] | None = None) -> Any:
+    def handle(
+        self,
+        event: Any,
+        context: Any = None,
+        log_fields: dict[str, Any] | None = None,
+        fails_on_5xx: bool = False,
+    ) -> Any:
         """Answer a Lambda event (direct invoke or HTTP; anything for a Lambda-handler entry).
 
         Never raises, except what a Lambda-handler entry raises (after logging it).
+        ``fails_on_5xx``: the caller fails the invocation for a status >= 500 (trigger records), so
+        Lambda's own ``Errors`` counts it and the request's ``Errors`` metric does not.
         """
         _stdout()
         if self.load() is None:
@@ -756,7 +885,7 @@ class Runtime:
                 return self._handle_lambda(event, context)
             if self._asgi is not None:
                 return self._handle_asgi(event, context)
-        return self._handle_agent(event, context, log_fields or {})
+        return self._handle_agent(event, context, log_fields or {}, fails_on_5xx)
 
     def _handle_lambda(self, event: Any, context: Any) -> Any:
         started = time.monotonic()
@@ -800,7 +929,9 @@ class Runtime:
         _log(self._record(request_id, status, started, **fields))
         return response
 
-    def _handle_agent(self, event: Any, context: Any, log_fields: dict[str, Any]) -> dict[str, Any]:
+    def _handle_agent(
+        self, event: Any, context: Any, log_fields: dict[str, Any], fails_on_5xx: bool = False
+    ) -> dict[str, Any]:
         started = time.monotonic()
         http = self._is_http(event)
         request_id = self._request_id(event, context)
@@ -809,10 +940,11 @@ class Runtime:
         result: dict[str, Any] = {}
         error: RequestError | None = None
         tool_errors: list[dict[str, Any]] = []
+        tool_calls: list[dict[str, Any]] = []
         try:
             payload = self._http_body(event) if http else event
             prompt, session_id = self._fields(payload)
-            result = self.run(prompt, session_id, request_id, tool_errors)
+            result = self.run(prompt, session_id, request_id, tool_errors, tool_calls)
         except RequestError as e:
             error = e
         except Exception as e:  # a bug here must still answer, not crash the container
@@ -828,6 +960,7 @@ class Runtime:
             **log_fields,
             usage=result.get("usage", {}),
             stop_reason=result.get("stop_reason"),
+            tool_calls=len(tool_calls),
             tool_errors=len(tool_errors),
         )
         if error is not None:
@@ -840,6 +973,8 @@ class Runtime:
                 record["traceback"] = "".join(
                     traceback.format_exception(type(cause), cause, cause.__traceback__)
                 ).rstrip()
+        answered_error = status >= 400 and not (fails_on_5xx and status >= 500)
+        record.update(emf_fields(context, agent_metrics(result.get("usage", {}), tool_calls, answered_error)))
         _log(record)
 
         body = error.body() if error is not None else result
@@ -883,7 +1018,9 @@ class Runtime:
                 payload = {
                     "prompt": render_prompt(template if isinstance(template, str) else None, kind, ctx)
                 }
-            answer = self.handle(payload, context, log_fields={"trigger": kind, "source": source})
+            answer = self.handle(
+                payload, context, log_fields={"trigger": kind, "source": source}, fails_on_5xx=True
+            )
             if answer.get("status", 200) >= 500:
                 raise AgentError(f"{_record_label(kind, ctx)}: {answer.get('error')}")
             answers.append(answer)  # a 4xx record can never succeed: logged, not retried

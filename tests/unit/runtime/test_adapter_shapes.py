@@ -600,7 +600,8 @@ def test_agent_creation_error_points_at_the_helper(
 def test_plain_agent_answer_keys_are_unchanged(agent_dir: AgentDir) -> None:
     agent_dir.write("agent = Agent(model=ScriptedModel(['same']), callback_handler=None)\n")
     out = handler({"prompt": "hi", "session_id": "s-1"})
-    assert set(out) == {"response", "session_id", "stop_reason", "usage"}
+    assert set(out) == {"response", "session_id", "stop_reason", "usage", "tools"}
+    assert out["tools"] == []  # always there, empty when the turn called no tool
     assert texts(agent_dir.module().agent.model.calls[0]["messages"]) == ["hi"]
 
 
