@@ -137,7 +137,7 @@ def test_console_script_runs_init(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "p" / "strands.yaml").read_text().startswith("# strands-deploy project")
+    assert (tmp_path / "p" / "strands.yaml").read_text().startswith("# yaml-language-server: $schema=")
     again = subprocess.run(
         [str(cli_path), "-C", str(tmp_path / "p"), "init"], capture_output=True, text=True, timeout=60
     )

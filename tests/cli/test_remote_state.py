@@ -143,8 +143,8 @@ def test_two_working_copies_share_one_state(tmp_path: Path, moto: str, cli_facto
     bob_in_ci = make_cli(cli_factory, b_root, {**common, **bob_creds, **ci})
 
     first = ok(alice("state", "bootstrap", "--env", "dev"))
-    assert "is ready" in first.stdout and "TLS-only" in first.stderr  # http endpoint: no TLS policy
-    assert "already ready" in ok(bob("state", "bootstrap", "--env", "dev")).stdout
+    assert "is ready" in first.stderr and "TLS-only" in first.stderr  # http endpoint: no TLS policy
+    assert "already ready" in ok(bob("state", "bootstrap", "--env", "dev")).stderr
 
     ok(alice("deploy", "--env", "dev"))
     # Bob sees Alice's state and the shared fingerprint key: the secret is not "changed"
@@ -229,7 +229,7 @@ def test_history_rollback_pull_and_push(tmp_path: Path, moto: str, cli_factory: 
     assert current["serial"] == s3 and len(current["resources"]) == 3
 
     done = ok(cli("state", "rollback", str(s1), "--env", "dev", "--yes"))
-    assert f"as serial {s3 + 1}" in done.stdout and "plan" in done.stdout
+    assert f"as serial {s3 + 1}" in done.stderr and "plan" in done.stderr
     restored = pulled(cli)
     assert restored["serial"] == s3 + 1 and restored["resources"] == old["resources"]
     assert restored["lineage"] == old["lineage"] and restored["pending"] == []
@@ -244,7 +244,7 @@ def test_history_rollback_pull_and_push(tmp_path: Path, moto: str, cli_factory: 
     assert json.loads(saved.read_text())["serial"] == s3 + 1
     refused(cli("state", "push", str(saved), "--env", "dev"), "not newer", "--force")
     pushed = ok(cli("state", "push", str(saved), "--env", "dev", "--force", "--lock-timeout", "5s"))
-    assert f"serial {s3 + 2}" in pushed.stdout
+    assert f"serial {s3 + 2}" in pushed.stderr
     assert content(pulled(cli)) | {"serial": 0} == content(json.loads(saved.read_text())) | {"serial": 0}
 
     # a state of another project is refused, even with --force
@@ -298,7 +298,7 @@ def test_migrate_local_to_s3_and_back(tmp_path: Path, moto: str, cli_factory: An
     assert {k for k, _ in object_versions(moto, "mig-state")} <= {"mig/dev.json.lock"}
 
     moved = ok(cli("state", "migrate", "--env", "dev", "--to", "s3"))
-    assert "s3://mig-state/mig/dev.json" in moved.stdout and "verified" in moved.stdout
+    assert "s3://mig-state/mig/dev.json" in moved.stderr and "verified" in moved.stderr
     in_s3 = pulled(cli)
     assert content(in_s3) == content(before)  # same resources, serial, lineage
     assert not local.exists()
@@ -313,7 +313,7 @@ def test_migrate_local_to_s3_and_back(tmp_path: Path, moto: str, cli_factory: An
         project_yaml("mig", moto, "{backend: local, bucket: mig-state}", MIG_RESOURCES)
     )
     back = ok(cli("state", "migrate", "--env", "dev", "--to", "local"))
-    assert "s3://mig-state/mig/dev.json" in back.stdout and "verified" in back.stdout
+    assert "s3://mig-state/mig/dev.json" in back.stderr and "verified" in back.stderr
     assert local.exists() and content(pulled(cli)) == content(before)
     assert (root / ".strands" / "keys" / "dev.key").exists()
     no_changes(cli)  # the secret is unchanged: the key came back from S3
@@ -386,7 +386,7 @@ def test_state_surgery_rm_and_mv(tmp_path: Path, moto: str, cli_factory: Any) ->
         "did you mean 'resource.notes.table'?",
     )
     gone = ok(cli("state", "rm", "resource.notes.table", "--env", "dev", "--lock-timeout", "5s"))
-    assert "not deleted" in gone.stdout
+    assert "not deleted" in gone.stderr
     assert "surg-dev-notes" in ddb.list_tables()["TableNames"]
     assert [r["address"] for r in cli.json("state", "list", "--env", "dev")] == ["resource.log.table"]
     assert changes(cli) == {"resource.notes.table": "adopt"}
@@ -489,8 +489,8 @@ def test_the_state_lock(tmp_path: Path, moto: str, cli_factory: Any) -> None:
             "nothing was released",
         )
         released = ok(cli("state", "unlock", "--env", "dev", "--force", lock_id))
-        assert "Released the lock" in released.stdout and f"pid {holder.pid}" in released.stdout
-        assert "not locked" in ok(cli("state", "unlock", "--env", "dev")).stdout
+        assert "Released the lock" in released.stderr and f"pid {holder.pid}" in released.stderr
+        assert "not locked" in ok(cli("state", "unlock", "--env", "dev")).stderr
     finally:
         stop_process(holder)  # type: ignore[arg-type]
     assert client("dynamodb", moto).list_tables()["TableNames"] == []  # the refused deploy did nothing
@@ -506,7 +506,7 @@ def test_the_state_lock(tmp_path: Path, moto: str, cli_factory: Any) -> None:
     finally:
         stop_process(holder)  # type: ignore[arg-type]
     assert client("dynamodb", moto).list_tables()["TableNames"] == ["lk-dev-notes"]
-    assert "not locked" in ok(cli("state", "unlock", "--env", "dev")).stdout
+    assert "not locked" in ok(cli("state", "unlock", "--env", "dev")).stderr
     records = cli.json("history", "--env", "dev")
     assert (
         records[0]["command"].endswith("deploy --env dev --lock-timeout 30s") and records[0]["result"] == "ok"

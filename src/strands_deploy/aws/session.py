@@ -116,7 +116,10 @@ class AwsContext:
                     kwargs.update(LOCAL_CREDENTIALS)
                 elif self.settings.profile:
                     kwargs["profile_name"] = self.settings.profile
-                self._session = boto3.session.Session(**kwargs)
+                self._session = _new_session(boto3, kwargs)
+                from strands_deploy.aws.calllog import MONITOR
+
+                MONITOR.attach(self._session.events)  # -v and the progress spinner see each call
             return self._session
 
     @property
@@ -155,3 +158,22 @@ class AwsContext:
             return self.settings.account or LOCAL_ACCOUNT
         ident = self.client("sts").get_caller_identity()
         return str(ident["Account"])
+
+
+def _new_session(boto3: Any, kwargs: dict[str, Any]) -> Any:
+    """A boto3 session; a profile that is not configured is an error saying how to configure it."""
+    from botocore.exceptions import ProfileNotFound
+
+    from strands_deploy.errors import StrandsDeployError
+
+    try:
+        return boto3.session.Session(**kwargs)
+    except ProfileNotFound:
+        profile = kwargs.get("profile_name")
+        raise StrandsDeployError(
+            f"the AWS profile {profile!r} is not configured on this machine",
+            "environments.<env>.profile",
+            f"configure it: `aws configure --profile {profile}` (access keys) or "
+            f"`aws configure sso --profile {profile}` then `aws sso login --profile {profile}` (SSO); "
+            "or set the environment's profile to one listed by `aws configure list-profiles`",
+        ) from None

@@ -28,7 +28,21 @@ from strands_deploy.cli.common import (
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of live progress.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on protected environments.")
-@refresh_option("Read the live resources first and put back what changed outside the tool.")
+@refresh_option(
+    "Read what the deploy changes (and check functions and alarms in batches) first, and put back "
+    "what changed outside the tool."
+)
+@click.option(
+    "--refresh-all",
+    is_flag=True,
+    help="Read every resource first, as `plan` does (slower; finds drift on resources the deploy leaves alone).",
+)
+@click.option(
+    "--accept-cost",
+    "accept_cost",
+    metavar="REASON",
+    help="Deploy even though the cost forecast exceeds the environment's budget (the reason is recorded).",
+)
 @click.option("--concurrency", default=16, show_default=True, help="AWS operations in flight at once.")
 @click.pass_context
 def command(
@@ -41,9 +55,13 @@ def command(
     as_json: bool,
     yes: bool,
     refresh: bool,
+    refresh_all: bool,
+    accept_cost: str | None,
     concurrency: int,
 ) -> None:
     """Create or update the environment's resources to match strands.yaml."""
+    from pathlib import Path
+
     from strands_deploy import services as svc
     from strands_deploy.cli.confirm import confirm_plan, graceful_interrupt
     from strands_deploy.cli.render import (
@@ -53,11 +71,10 @@ def command(
         render_result,
         render_warnings,
     )
+    from strands_deploy.cli.review_render import render_review
 
     saved = None
     if plan_file:
-        from pathlib import Path
-
         from strands_deploy.planning.saved import load_plan
 
         if agents or targets:
@@ -73,6 +90,7 @@ def command(
         if not services.env.protect or yes:
             return True
         render_plan(plan)  # type: ignore[arg-type]
+        render_review(plan)  # type: ignore[arg-type]
         return confirm_plan(env_name, True, yes, "deploy")
 
     with (
@@ -84,6 +102,9 @@ def command(
             agents=list(agents) or None,
             targets=list(targets) or None,
             refresh=refresh,
+            refresh_scope="all" if refresh_all else "changes",
+            plan_path=Path(plan_file) if plan_file else None,
+            accept_cost=accept_cost,
             sink=sink,
             cancel=cancel,
             confirm=confirm,
@@ -93,11 +114,20 @@ def command(
         click.echo("Deploy cancelled; nothing changed.", err=True)
         sys.exit(1)
     result = outcome.result
+    rollouts = []
+    if result.ok and not result.cancelled and outcome.plan.has_changes():
+        from strands_deploy.cli.rollout_cmd import run_deploy_rollouts
+
+        rollouts = run_deploy_rollouts(services, as_json)  # progressive delivery (docs/rollouts.md)
     print_notes(services.notes)
     if not as_json and not (services.env.protect and not yes):  # a protected deploy showed its plan
         render_warnings(outcome.plan)
+        render_review(outcome.plan)
     if as_json:
-        print_json({"plan": outcome.plan.to_json(), "result": result.to_json()})
+        doc: dict[str, object] = {"plan": outcome.plan.to_json(), "result": result.to_json()}
+        if rollouts:
+            doc["rollouts"] = [r.to_dict() for r in rollouts]
+        print_json(doc)
     elif not outcome.plan.has_changes():
         click.echo(f"No changes. Environment {env_name} is up to date.", err=True)
     else:
@@ -108,3 +138,7 @@ def command(
         sys.exit(130)
     if not result.ok:
         sys.exit(1)
+    if rollouts:
+        from strands_deploy.cli.rollout_cmd import finish
+
+        finish(rollouts, as_json, show=not as_json)  # exit 3 when a rollout did not promote

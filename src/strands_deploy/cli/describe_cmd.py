@@ -2,15 +2,23 @@ from __future__ import annotations
 
 import click
 
-from strands_deploy.cli.common import env_option, print_json, print_notes, project_dir
+from strands_deploy.cli.common import (
+    address_argument,
+    env_option,
+    json_option,
+    print_json,
+    print_notes,
+    project_dir,
+)
 
 
 @click.command("describe")
-@click.argument("address")
+@address_argument
 @env_option
+@json_option("Print JSON (the record is always JSON; accepted for scripts that pass it everywhere).")
 @click.pass_context
-def command(ctx: click.Context, address: str, env_name: str) -> None:
-    """Show one resource's record: type, physical id, inputs, outputs, dependencies."""
+def command(ctx: click.Context, address: str, env_name: str, as_json: bool) -> None:
+    """Show one resource's record (as JSON): type, physical id, inputs, outputs, dependencies."""
     from strands_deploy.config.loader import _suggest
     from strands_deploy.errors import StrandsDeployError
     from strands_deploy.services import open_services

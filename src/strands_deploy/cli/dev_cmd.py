@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from strands_deploy.cli.common import console, env_option, project_dir
+from strands_deploy.cli.common import console, env_option, json_option, project_dir
 from strands_deploy.errors import StrandsDeployError
 
 if TYPE_CHECKING:
@@ -86,6 +86,29 @@ def print_table(
     )
 
 
+def json_printer(agent: str, kind: str, text: str) -> None:
+    import json
+
+    click.echo(json.dumps({"event": "log", "agent": agent, "kind": kind, "text": text}))
+
+
+def print_ready_json(rows: list[tuple[DevAgent, dict[str, Any]]], folder: Path) -> None:
+    import json
+
+    from strands_deploy.dev.server import format_location
+
+    for agent, result in rows:
+        line: dict[str, Any] = {
+            "event": "ready",
+            "agent": agent.name,
+            "url": agent.url,
+            "ok": bool(result.get("ok")),
+        }
+        if not result.get("ok"):
+            line["error"] = format_location(result, agent.folder.relative_to(folder).as_posix())
+        click.echo(json.dumps(line))
+
+
 @click.command("dev")
 @env_option
 @click.option("--agent", "-a", "agents", multiple=True, help="Only this agent (repeatable).")
@@ -103,8 +126,14 @@ def print_table(
     help="Don't start the local cloud or read the state: agents get only their own `environment` "
     "(for agents whose model needs no AWS).",
 )
+@json_option(
+    'One JSON object per line: {"event": "ready", "agent", "url", "ok", "error"?} when the agents are '
+    'up, then {"event": "log", "agent", "kind", "text"} for requests, reloads and output.'
+)
 @click.pass_context
-def command(ctx: click.Context, env_name: str, agents: tuple[str, ...], port: int, offline: bool) -> None:
+def command(
+    ctx: click.Context, env_name: str, agents: tuple[str, ...], port: int, offline: bool, as_json: bool
+) -> None:
     """Run the agents locally, each on its own port, reloading on every change.
 
     Each agent answers POST {"prompt": ..., "session_id": ...} like its deployed URL, with the
@@ -158,8 +187,10 @@ def command(ctx: click.Context, env_name: str, agents: tuple[str, ...], port: in
         server = DevServer(
             dev_agents,
             project_root=root,
-            printer=make_printer(con, names),
-            on_ready=lambda rows: print_table(con, rows, env_name, root),
+            printer=json_printer if as_json else make_printer(con, names),
+            on_ready=(lambda rows: print_ready_json(rows, root))
+            if as_json
+            else (lambda rows: print_table(con, rows, env_name, root)),
             watch_files=[root / "strands.yaml"],
         )
         # Ctrl-C raises KeyboardInterrupt even when started with SIGINT ignored (a background job);
@@ -173,7 +204,8 @@ def command(ctx: click.Context, env_name: str, agents: tuple[str, ...], port: in
         finally:
             signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous_term)
-        con.print("[dim]stopped[/dim]")
+        if not as_json:
+            con.print("[dim]stopped[/dim]")
     finally:
         close = getattr(services, "close", None)
         if callable(close):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from strands_deploy.cli.common import env_option, project_dir
+from strands_deploy.cli.common import env_option, json_option, print_json, project_dir
 
 
 @click.command("graph")
@@ -10,14 +10,31 @@ from strands_deploy.cli.common import env_option, project_dir
 @click.option(
     "--format", "fmt", type=click.Choice(["tree", "mermaid", "dot"]), default="tree", show_default=True
 )
+@json_option()
 @click.pass_context
-def command(ctx: click.Context, env_name: str, fmt: str) -> None:
+def command(ctx: click.Context, env_name: str, fmt: str, as_json: bool) -> None:
     """Print the resource graph synthesised from strands.yaml (no AWS write)."""
     from strands_deploy.services import open_services
 
     services = open_services(project_dir(ctx), env_name, start_local=False)
     graph = services.synth(check_code=False)  # the graph does not depend on the code's syntax
     order = graph.topological_order()
+    if as_json:
+        print_json(
+            {
+                "project": services.project.name,
+                "environment": env_name,
+                "resources": [
+                    {
+                        "address": a,
+                        "type": graph.resources[a].type,
+                        "dependencies": sorted(graph.resources[a].dependencies()),
+                    }
+                    for a in order
+                ],
+            }
+        )
+        return
     if fmt == "mermaid":
         ids = {a: f"n{i}" for i, a in enumerate(order)}
         click.echo("graph TD")

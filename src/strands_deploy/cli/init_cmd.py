@@ -86,6 +86,9 @@ def merge_gitignore(existing: str, ours: str) -> str:
     return existing + sep + "\n# strands-deploy\n" + "\n".join(missing) + "\n"
 
 
+SCHEMA_LINE = "# yaml-language-server: $schema={url}\n"
+
+
 @click.command("init")
 @click.option(
     "--template",
@@ -97,39 +100,139 @@ def merge_gitignore(existing: str, ours: str) -> str:
 )
 @click.option("--name", "-n", help="Project name (default: derived from the folder's name).")
 @click.option("--force", is_flag=True, help="Overwrite existing files (strands.yaml, the agents' files...).")
+@click.option(
+    "--interactive",
+    "-i",
+    is_flag=True,
+    help="Ask for the project name, region, first agent, template, model and exposure.",
+)
+@click.option(
+    "--ci",
+    type=click.Choice(["github", "gitlab"]),
+    help="Also write a CI pipeline (in an existing project: only the pipeline). See docs/ci.md.",
+)
+@click.option("--ci-env", default="prod", show_default=True, help="The environment the pipeline deploys.")
+@click.option("--ci-branch", default="main", show_default=True, help="The branch whose pushes deploy.")
 @click.pass_context
-def command(ctx: click.Context, template: str, name: str | None, force: bool) -> None:
-    """Write a new project: strands.yaml, agents with tools, offline tests, .gitignore."""
+def command(
+    ctx: click.Context,
+    template: str,
+    name: str | None,
+    force: bool,
+    interactive: bool,
+    ci: str | None,
+    ci_env: str,
+    ci_branch: str,
+) -> None:
+    """Write a new project: strands.yaml, agents with tools, offline tests, .gitignore; with --ci,
+    a pipeline that plans on review and deploys the reviewed plan."""
     folder = project_dir(ctx)
-    project = check_name(name or default_name(folder))
-    planned = template_files(template)
+    existing = (folder / "strands.yaml").exists()
+    if ci and existing and not force and not interactive:
+        write_pipeline(folder, ci, ci_env, ci_branch, force)
+        return
+    planned, project, template = _planned(folder, template, name, interactive)
     if not force:
-        config = folder / "strands.yaml"
-        if config.exists():
-            raise StrandsDeployError(
-                "strands.yaml already exists: this folder already holds a project",
-                where=str(config),
-                fix="run init in an empty folder (-C <folder>), or pass --force to overwrite it",
-            )
-        clashes = [rel for rel in planned if rel != ".gitignore" and (folder / rel).exists()]
-        if clashes:
-            raise StrandsDeployError(
-                f"these files already exist: {', '.join(clashes)}",
-                where=str(folder),
-                fix="run init in an empty folder (-C <folder>), or pass --force to overwrite them",
-            )
+        _refuse_clashes(folder, planned)
+    written = _write(folder, planned)
+    _print_created(folder, project, template, written)
+    if ci:
+        write_pipeline(folder, ci, ci_env, ci_branch, force)
 
+
+def _planned(
+    folder: Path, template: str, name: str | None, interactive: bool
+) -> tuple[dict[str, str], str, str]:
+    """(relative path -> content, project name, template) of the files to write."""
+    from strands_deploy.cli.docgen import SCHEMA_URL
+
+    if interactive:
+        from strands_deploy.cli import init_wizard
+
+        answers = init_wizard.ask(name or default_name(folder), template)
+        project, template = answers.project, answers.template
+        planned = init_wizard.apply(template_files(template), answers)
+    else:
+        project = check_name(name or default_name(folder))
+        planned = template_files(template)
+    planned = {rel: content.replace("{{project}}", project) for rel, content in planned.items()}
+    planned["strands.yaml"] = SCHEMA_LINE.format(url=SCHEMA_URL) + planned["strands.yaml"]
+    return planned, project, template
+
+
+def _refuse_clashes(folder: Path, planned: dict[str, str]) -> None:
+    config = folder / "strands.yaml"
+    if config.exists():
+        raise StrandsDeployError(
+            "strands.yaml already exists: this folder already holds a project",
+            where=str(config),
+            fix="run init in an empty folder (-C <folder>), or pass --force to overwrite it",
+        )
+    clashes = [rel for rel in planned if rel != ".gitignore" and (folder / rel).exists()]
+    if clashes:
+        raise StrandsDeployError(
+            f"these files already exist: {', '.join(clashes)}",
+            where=str(folder),
+            fix="run init in an empty folder (-C <folder>), or pass --force to overwrite them",
+        )
+
+
+def _write(folder: Path, planned: dict[str, str]) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
     for rel, content in planned.items():
         dest = folder / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        content = content.replace("{{project}}", project)
         if rel == ".gitignore" and dest.exists():
             content = merge_gitignore(dest.read_text(), content)
         dest.write_text(content)
         written.append(rel)
+    return written
 
+
+def write_pipeline(folder: Path, provider: str, env: str, branch: str, force: bool) -> Path:
+    """Write the CI pipeline into the project; notes what the environment still needs."""
+    from strands_deploy.cli.init_ci import pipeline_path, pipeline_text
+    from strands_deploy.config.loader import load_project
+
+    project = load_project(folder)
+    dest = folder / pipeline_path(provider)
+    if dest.exists() and not force:
+        raise StrandsDeployError(
+            f"{pipeline_path(provider)} already exists",
+            where=str(dest),
+            fix="pass --force to overwrite it, or merge the steps of `strands-deploy init --ci` by hand",
+        )
+    region = project.config.environments[env].region if env in project.config.environments else None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(pipeline_text(provider, env=env, region=region or project.config.region, branch=branch))
+    con = console()
+    con.print(f"[green]Wrote[/green] {pipeline_path(provider)} (deploys environment [bold]{env}[/bold])")
+    declared = project.config.environments.get(env)
+    if declared is None:
+        con.print(
+            f"[yellow]note:[/yellow] add environment {env!r} under `environments:` in strands.yaml, "
+            "with remote state: `state: {backend: s3, bucket: NAME}`",
+            highlight=False,
+        )
+    elif declared.state.backend != "s3":
+        con.print(
+            f"[yellow]note:[/yellow] environment {env!r} keeps its state on local disk, lost after each CI "
+            f"job: set `state: {{backend: s3, bucket: NAME}}` and run `strands-deploy state bootstrap --env {env}`",
+            highlight=False,
+        )
+    repo = "OWNER/REPO" if provider == "github" else "GROUP/PROJECT"
+    con.print(
+        "[bold]Then[/bold] create the deploy role (once) and store its ARN as the CI variable "
+        f"STRANDS_DEPLOY_ROLE_ARN:\n  strands-deploy bootstrap ci-role --env {env} --repo {repo} "
+        f"--provider {provider}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return dest
+
+
+def _print_created(folder: Path, project: str, template: str, written: list[str]) -> None:
     from rich.markup import escape
 
     con = console()
@@ -138,7 +241,11 @@ def command(ctx: click.Context, template: str, name: str | None, force: bool) ->
         con.print(f"  {rel}", highlight=False)
     here = Path.cwd().resolve()
     cd = "" if folder == here else f"  cd {escape(str(folder))}\n"
-    agent = "assistant" if template != "multi-agent" else "writer"
+    agent = (
+        "writer"
+        if template == "multi-agent"
+        else next((rel.split("/")[1] for rel in written if rel.startswith("agents/")), "assistant")
+    )
     con.print(
         "\n[bold]Next steps[/bold]\n"
         f"{cd}"

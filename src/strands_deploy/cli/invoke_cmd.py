@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from strands_deploy.cli.common import console, env_option, err_console, print_json, project_dir
+from strands_deploy.cli.common import (
+    agent_argument,
+    command_line,
+    console,
+    env_option,
+    err_console,
+    json_option,
+    print_json,
+    project_dir,
+)
 from strands_deploy.errors import StrandsDeployError
 
 if TYPE_CHECKING:
@@ -40,25 +49,38 @@ def deployment(services: Services, env_name: str) -> Deployment:
 
 
 @click.command("invoke")
-@click.argument("agent")
+@agent_argument
 @click.argument("prompt")
 @env_option
 @click.option(
     "--session", "-s", help="Continue this conversation (the session id printed by a previous invoke)."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the whole answer as JSON.")
+@json_option("Print the whole answer as JSON.")
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="Print the answer as it arrives where the target streams; otherwise a spinner while waiting.",
+)
 @click.pass_context
 def command(
-    ctx: click.Context, agent: str, prompt: str, env_name: str, session: str | None, as_json: bool
+    ctx: click.Context,
+    agent: str,
+    prompt: str,
+    env_name: str,
+    session: str | None,
+    as_json: bool,
+    stream: bool,
 ) -> None:
     """Send PROMPT to the deployed AGENT and print its answer ("-" reads the prompt from stdin)."""
-    from strands_deploy.operate.invoke import invoke
+    from strands_deploy.cli.chat_session import DeployedTarget
     from strands_deploy.services import open_services
 
     text = read_prompt(prompt)
     services = open_services(Path(project_dir(ctx)), env_name)
     try:
-        answer = invoke(deployment(services, env_name), agent, text, session)
+        target = DeployedTarget(deployment(services, env_name), agent)
+        with waiting(stream and not as_json, f"{agent} is thinking…"):
+            answer = target.ask(text, session, lambda _chunk: None)
     finally:
         close = getattr(services, "close", None)
         if callable(close):
@@ -68,13 +90,33 @@ def command(
         return
     render_answer(answer, folder=_agent_folder(services, agent))
     sid = answer.get("session_id")
-    if sid:
-        env_flag = f" --env {env_name}"
-        err_console().print(
-            f"[dim]session {sid}  (continue: strands-deploy invoke {agent} --session {sid}{env_flag} ...)[/dim]",
-            highlight=False,
-            soft_wrap=True,
+    if sid and keeps_sessions(services, agent):
+        again = command_line(
+            ctx, "invoke", agent, "your next message", "--session", str(sid), "--env", env_name
         )
+        err_console().print(f"[dim]session {sid}  (continue: {again})[/dim]", highlight=False, soft_wrap=True)
+
+
+def keeps_sessions(services: Services, agent: str) -> bool:
+    """True when the agent is configured with ``sessions:`` (its conversations are kept)."""
+    try:
+        return services.project.agents[agent].sessions is not None
+    except (AttributeError, KeyError, TypeError):
+        return False
+
+
+def waiting(enabled: bool, text: str) -> Any:
+    """A spinner on stderr while waiting for an answer (terminal only; -q silences it)."""
+    from contextlib import ExitStack
+
+    from strands_deploy.cli.progress import hold_spinner
+
+    stack = ExitStack()
+    con = err_console()
+    if enabled and con.is_terminal and not con.quiet:
+        stack.enter_context(hold_spinner())
+        stack.enter_context(con.status(text, spinner="dots"))
+    return stack
 
 
 def _agent_folder(services: Services, agent: str) -> str:

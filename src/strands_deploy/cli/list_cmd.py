@@ -2,15 +2,28 @@ from __future__ import annotations
 
 import click
 
-from strands_deploy.cli.common import console, env_option, print_json, print_notes, project_dir
+from strands_deploy.cli.common import (
+    console,
+    env_option,
+    json_option,
+    print_json,
+    print_notes,
+    project_dir,
+    selection_options,
+    summary,
+)
 
 
 @click.command("list")
 @env_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@selection_options
+@json_option()
 @click.pass_context
-def command(ctx: click.Context, env_name: str, as_json: bool) -> None:
-    """List the resources recorded in the environment's state (no AWS call)."""
+def command(
+    ctx: click.Context, env_name: str, agents: tuple[str, ...], targets: tuple[str, ...], as_json: bool
+) -> None:
+    """List the resources recorded in the environment's state (no AWS call); --agent, --target
+    and --affected narrow the list."""
     from rich.table import Table
 
     from strands_deploy.services import open_services
@@ -20,9 +33,11 @@ def command(ctx: click.Context, env_name: str, as_json: bool) -> None:
     note = services.local_cloud_gone(state)
     if note:
         print_notes([note])
+    wanted = [*targets, *(f"agent.{a}" for a in agents)]
     rows = [
         {"address": a, "type": r.type, "physical_id": r.physical_id, "status": r.status}
         for a, r in sorted(state.resources.items())
+        if not wanted or any(a == w or a.startswith(w + ".") for w in wanted)
     ]
     if as_json:
         print_json(
@@ -35,7 +50,7 @@ def command(ctx: click.Context, env_name: str, as_json: bool) -> None:
         )
         return
     if not rows:
-        console().print(f"No resources recorded for environment [bold]{env_name}[/bold].")
+        summary(f"No resources recorded for environment [bold]{env_name}[/bold].")
         return
     table = Table(box=None, header_style="bold")
     for title in ("address", "type", "physical id", "status"):
@@ -49,7 +64,7 @@ def command(ctx: click.Context, env_name: str, as_json: bool) -> None:
         )
     console().print(table)
     if state.pending:
-        console().print(
+        summary(
             f"[yellow]{len(state.pending)} pending operation(s)[/yellow] from an interrupted run; "
             "the next deploy resolves them."
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from strands_deploy.cli.common import console, print_json, project_dir
+from strands_deploy.cli.common import console, json_option, print_json, project_dir, summary
 
 
 def model_script_from_config(pdir: Path) -> Path | None:
@@ -76,6 +76,7 @@ def command() -> None:
         '(--no-iam; recorded in config.json as "iam": false). Applies to a running server too.'
     ),
 )
+@json_option("Print the running local cloud's status as JSON.")
 @click.pass_context
 def start(
     ctx: click.Context,
@@ -84,6 +85,7 @@ def start(
     cors_origins: tuple[str, ...],
     idle_timeout: str | None,
     iam: bool | None,
+    as_json: bool,
 ) -> None:
     """Start the local cloud in the background (a no-op if it runs) and print its endpoint."""
     from strands_deploy.local.control import ensure_running
@@ -98,9 +100,15 @@ def start(
     pdir = project_dir(ctx)
     script = Path(model_script).resolve() if model_script else model_script_from_config(pdir)
     origins = list(cors_origins) if cors_origins else None
-    click.echo(
-        ensure_running(pdir, port=port, model_script=script, cors_origins=origins, idle_timeout=idle, iam=iam)
+    line = ensure_running(
+        pdir, port=port, model_script=script, cors_origins=origins, idle_timeout=idle, iam=iam
     )
+    if as_json:
+        from strands_deploy.local.control import status
+
+        print_json(status(pdir) or {"running": False})
+        return
+    click.echo(line)
 
 
 def _size(n: Any) -> str:
@@ -132,7 +140,7 @@ def _snapshot_line(snap: dict[str, Any]) -> str:
 
 
 @command.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@json_option("Print the status as JSON.")
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool) -> None:
     """Show whether the local cloud runs, where, and how many warm workers it has."""
@@ -159,22 +167,28 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
 
 
 @command.command("stop")
+@json_option('Print {"stopped": true|false} (false: it was not running).')
 @click.pass_context
-def stop_cmd(ctx: click.Context) -> None:
+def stop_cmd(ctx: click.Context, as_json: bool) -> None:
     """Stop the local cloud and its workers, saving its state (restored on the next start)."""
     from strands_deploy.local.control import stop
 
-    if stop(project_dir(ctx)):
-        console().print("local cloud stopped")
+    stopped = bool(stop(project_dir(ctx)))
+    if as_json:
+        print_json({"stopped": stopped})
     else:
-        console().print("local cloud was not running")
+        summary("local cloud stopped" if stopped else "local cloud was not running")
 
 
 @command.command("reset")
+@json_option('Print {"reset": true}.')
 @click.pass_context
-def reset_cmd(ctx: click.Context) -> None:
+def reset_cmd(ctx: click.Context, as_json: bool) -> None:
     """Delete every local resource (and the saved state), stop warm workers, clear the code cache."""
     from strands_deploy.local.control import reset
 
     reset(project_dir(ctx))
-    console().print("local cloud reset: every local resource was deleted")
+    if as_json:
+        print_json({"reset": True})
+    else:
+        summary("local cloud reset: every local resource was deleted")

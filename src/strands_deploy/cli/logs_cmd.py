@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from strands_deploy.cli.common import console, env_option, project_dir
+from strands_deploy.cli.common import agent_argument, console, env_option, json_option, project_dir, summary
 from strands_deploy.errors import StrandsDeployError
 
 SINCE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|w)?\s*$", re.IGNORECASE)
@@ -58,8 +58,22 @@ def format_event(event: dict[str, Any]) -> tuple[str, str]:
     return f"{ts:%Y-%m-%d %H:%M:%S}  {message}", style
 
 
+def event_json(event: dict[str, Any]) -> dict[str, Any]:
+    """One event for scripts: the CloudWatch fields, plus the time in ISO 8601 (UTC)."""
+    ms = int(event.get("timestamp", 0))
+    out = {
+        "timestamp": ms,
+        "time": datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(),
+        "message": str(event.get("message", "")).rstrip("\n"),
+    }
+    for key in ("logStreamName", "eventId"):
+        if key in event:
+            out[key] = event[key]
+    return out
+
+
 @click.command("logs")
-@click.argument("agent")
+@agent_argument
 @env_option
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events (every second) until Ctrl-C.")
 @click.option(
@@ -75,9 +89,16 @@ def format_event(event: dict[str, Any]) -> tuple[str, str]:
         '"exact phrase", ?ERROR ?WARN (either), ERROR -Throttled (not Throttled).'
     ),
 )
+@json_option("One JSON object per event and line: timestamp (ms), time (ISO), message.")
 @click.pass_context
 def command(
-    ctx: click.Context, agent: str, env_name: str, follow: bool, since: str, filter_text: str | None
+    ctx: click.Context,
+    agent: str,
+    env_name: str,
+    follow: bool,
+    since: str,
+    filter_text: str | None,
+    as_json: bool,
 ) -> None:
     """Print AGENT's log events: one JSON line per request, plus whatever the agent printed."""
     from rich.text import Text
@@ -91,6 +112,9 @@ def command(
     con = console()
 
     def emit(event: dict[str, Any]) -> None:
+        if as_json:
+            click.echo(json.dumps(event_json(event)), nl=True)
+            return
         text, style = format_event(event)
         con.print(Text(text, style=style), soft_wrap=True)
 
@@ -100,7 +124,7 @@ def command(
             if follow:
                 reader.follow(start_ms)
             elif reader.poll(start_ms) == 0:
-                con.print(
+                summary(
                     f"[dim]no log events since {since}{' matching ' + repr(filter_text) if filter_text else ''}[/dim]"
                 )
         except KeyboardInterrupt:

@@ -33,6 +33,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "local": ("strands_deploy.cli.local_cmd", "Start, stop or reset the embedded local cloud."),
     "history": ("strands_deploy.cli.history_cmd", "Who deployed what, when: the audit trail."),
     "state": ("strands_deploy.cli.state_cmd", "State: show, history, rollback, pull/push, migrate, unlock."),
+    "output": ("strands_deploy.cli.output_cmd", "Print one output (for scripts: --raw)."),
+    "chat": ("strands_deploy.cli.chat_cmd", "Talk to a deployed agent in the terminal."),
+    "cost": ("strands_deploy.cli.cost_cmd", "Monthly cost forecast, actual cost, prices."),
+    "check": ("strands_deploy.cli.check_cmd", "Run the policy rules against the plan."),
+    "approve": ("strands_deploy.cli.approve_cmd", "Approve a saved plan for a protected environment."),
+    "report": ("strands_deploy.cli.report_cmd", "Compliance report: rules, evidence, approvals, history."),
+    "rollout": ("strands_deploy.cli.rollout_cmd", "Status, resume or abort a progressive rollout."),
+    "promote": ("strands_deploy.cli.promote_cmd", "Switch a blue-green agent's traffic to the new version."),
+    "abort": ("strands_deploy.cli.abort_cmd", "Discard a blue-green agent's new version."),
+    "rollback": ("strands_deploy.cli.rollback_cmd", "Move an agent's traffic back to an earlier version."),
+    "versions": ("strands_deploy.cli.versions_cmd", "List an agent's published versions."),
+    "eval": ("strands_deploy.cli.eval_cmd", "Run an agent's eval suite against a version."),
+    "ui": ("strands_deploy.cli.ui_cmd", "Open the local web console."),
+    "completion": ("strands_deploy.cli.completion_cmd", "Print or install shell completion."),
+    "bootstrap": ("strands_deploy.cli.bootstrap_cmd", "Create what CI needs: an OIDC deploy role."),
 }
 
 
@@ -48,6 +63,24 @@ class LazyGroup(click.Group):
         command: click.Command = module.command
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """An unknown command name is an error suggesting the closest command (or alias)."""
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
+            import difflib
+
+            from strands_deploy.cli.common import FLAGS
+
+            known = [*COMMANDS, *(FLAGS.get("aliases") or {})]
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            raise click.UsageError(
+                f"No such command {name!r}.{hint} (strands-deploy --help lists the commands)", ctx
+            )
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
         with formatter.section("Commands"):
@@ -56,7 +89,11 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="strands-deploy")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors (accepted anywhere on the line).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only results and errors (anywhere on the line).")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Show each AWS call with its duration (anywhere on the line)."
+)
 @click.option(
     "--project-dir",
     "-C",
@@ -65,9 +102,18 @@ class LazyGroup(click.Group):
     help="Project folder (holding strands.yaml).",
 )
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, project_dir: str) -> None:
+def cli(ctx: click.Context, debug: bool, quiet: bool, verbose: bool, project_dir: str) -> None:
     """Deploy Strands agents to AWS, or to the embedded local cloud."""
-    ctx.obj = {"debug": debug, "project_dir": project_dir}
+    from strands_deploy.cli.common import FLAGS, configure
+
+    configure(debug=debug, quiet=quiet, verbose=verbose)
+    ctx.obj = {
+        "debug": debug,
+        "quiet": quiet,
+        "verbose": verbose,
+        "json": FLAGS["json"],
+        "project_dir": project_dir,
+    }
 
 
 def main(argv: list[str] | None = None) -> Any:

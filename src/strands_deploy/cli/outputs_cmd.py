@@ -4,7 +4,15 @@ from typing import Any
 
 import click
 
-from strands_deploy.cli.common import console, env_option, print_json, print_notes, project_dir
+from strands_deploy.cli.common import (
+    console,
+    env_option,
+    json_option,
+    print_json,
+    print_notes,
+    project_dir,
+    summary,
+)
 
 # address suffix -> (output key shown, output attribute)
 AGENT_OUTPUTS = [
@@ -41,8 +49,9 @@ def collect(state: Any) -> dict[str, dict[str, Any]]:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "env"]), default="table", show_default=True
 )
+@json_option("Print JSON (the same as --format json).")
 @click.pass_context
-def command(ctx: click.Context, env_name: str, fmt: str) -> None:
+def command(ctx: click.Context, env_name: str, fmt: str, as_json: bool) -> None:
     """Print the agents' URLs, function names and ARNs, and the resources' names."""
     import re
 
@@ -56,7 +65,7 @@ def command(ctx: click.Context, env_name: str, fmt: str) -> None:
     if note:
         print_notes([note])
     outputs = collect(state)
-    if fmt == "json":
+    if fmt == "json" or as_json:
         print_json(outputs)
         return
     if fmt == "env":
@@ -66,7 +75,7 @@ def command(ctx: click.Context, env_name: str, fmt: str) -> None:
                 click.echo(f"{name}={value}")
         return
     if not outputs:
-        console().print(f"Nothing deployed in environment [bold]{env_name}[/bold] yet.")
+        summary(f"Nothing deployed in environment [bold]{env_name}[/bold] yet.")
         return
     table = Table(box=None, header_style="bold")
     table.add_column("owner", no_wrap=True)

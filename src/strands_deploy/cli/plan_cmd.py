@@ -20,6 +20,14 @@ from strands_deploy.cli.common import (
 @lock_timeout_option
 @selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How to print the plan: markdown is for a pull-request comment (with cost and policy).",
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when no changes, 2 when changes, 1 on error.")
 @click.option(
     "--out",
@@ -38,6 +46,7 @@ def command(
     agents: tuple[str, ...],
     targets: tuple[str, ...],
     as_json: bool,
+    fmt: str,
     detailed_exitcode: bool,
     out: str | None,
     destroy: bool,
@@ -57,17 +66,31 @@ def command(
             plan = svc.make_destroy_plan(services)
         else:
             outcome = svc.make_plan(
-                services, agents=list(agents) or None, targets=list(targets) or None, refresh=refresh
+                services,
+                agents=list(agents) or None,
+                targets=list(targets) or None,
+                refresh=refresh,
+                review=True,
             )
             plan, pending = outcome.plan, outcome.recovered_pending
     if out:
+        import getpass
+
         from strands_deploy.planning.saved import save_plan
 
-        save_plan(plan, Path(out))
-    if as_json:
+        # who made it: an approval (require_approval) must come from someone else
+        save_plan(plan, Path(out), made_by=services.identity() or getpass.getuser())
+    if as_json or fmt == "json":
         print_json(plan.to_json())
+    elif fmt == "markdown":
+        from strands_deploy.cli.review_render import plan_markdown
+
+        click.echo(plan_markdown(plan), nl=False)
     else:
+        from strands_deploy.cli.review_render import render_review
+
         render_plan(plan)
+        render_review(plan)
         if pending:
             click.echo(
                 f"note: {pending} operation(s) of an interrupted run are pending; deploy resolves them first.",

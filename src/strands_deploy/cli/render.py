@@ -43,11 +43,20 @@ def render_plan(plan: Plan) -> None:
         _render_untracked(plan)
         return
     title = "Destroy plan" if plan.destroy else "Plan"
+    # the monthly cost change of each resource, from the plan's review (docs/cost.md)
+    costs = {
+        a["key"]: f"{'-' if a['delta_monthly_usd'] < 0 else '+'}${abs(a['delta_monthly_usd']):,.2f}"
+        for a in ((plan.review or {}).get("cost") or {}).get("addresses", [])
+    }
     con.print(f"{title} for environment [bold]{plan.environment}[/bold]:\n")
     for c in actionable:
         color = COLORS[c.action.value]
         reason = f" [dim]({c.reason})[/dim]" if c.reason else ""
-        con.print(f"[{color}]{SYMBOLS[c.action.value]:>3} {c.address}[/{color}] [dim]{c.type}[/dim]{reason}")
+        cost = costs.get(c.address)
+        money = f" [magenta]{cost}/mo[/magenta]" if cost else ""
+        con.print(
+            f"[{color}]{SYMBOLS[c.action.value]:>3} {c.address}[/{color}] [dim]{c.type}[/dim]{money}{reason}"
+        )
         if c.action.value in ("update", "replace"):
             for key, (before, after) in c.diff.items():
                 if key in HIDDEN_KEYS:
@@ -104,8 +113,13 @@ class Progress:
         self.live: Any = None
         self.con = err_console()
         self.interactive = self.con.is_terminal
+        self._hold: Any = None
 
     def __enter__(self) -> Progress:
+        from strands_deploy.cli.progress import hold_spinner
+
+        self._hold = hold_spinner()  # this table is the progress display: no slow-call spinner
+        self._hold.__enter__()
         return self  # the live display starts with the first event (after any confirmation prompt)
 
     def _start(self) -> None:
@@ -118,6 +132,8 @@ class Progress:
         if self.live is not None:
             self.live.update(self._table())
             self.live.__exit__(*exc)
+        if self._hold is not None:
+            self._hold.__exit__(*exc)
 
     def __call__(self, event: Event) -> None:
         with self.lock:

@@ -13,13 +13,16 @@ from typing import TYPE_CHECKING
 import click
 
 from strands_deploy.cli.common import (
+    completer,
     console,
     env_option,
+    json_option,
     lock_timeout_option,
     open_for_change,
     print_json,
     print_notes,
     project_dir,
+    summary,
 )
 
 if TYPE_CHECKING:
@@ -41,8 +44,9 @@ def _services(ctx: click.Context, env_name: str) -> Services:
 @command.command("show")
 @env_option
 @click.option("--serial", type=int, help="Show this earlier version (see `state history`).")
+@json_option("Print JSON (the state is always printed as JSON; accepted everywhere for scripts).")
 @click.pass_context
-def show(ctx: click.Context, env_name: str, serial: int | None) -> None:
+def show(ctx: click.Context, env_name: str, serial: int | None, as_json: bool) -> None:
     """Print the state document (no secret is ever in it)."""
     from strands_deploy import state_services as ss
 
@@ -51,7 +55,7 @@ def show(ctx: click.Context, env_name: str, serial: int | None) -> None:
 
 @command.command("list")
 @env_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 @click.pass_context
 def list_(ctx: click.Context, env_name: str, as_json: bool) -> None:
     """List the addresses in the state, with type and physical id."""
@@ -65,22 +69,28 @@ def list_(ctx: click.Context, env_name: str, as_json: bool) -> None:
     for a, t, p in rows:
         console().print(f"{a}  [dim]{t}[/dim]  {p}", soft_wrap=True)
     if not rows:
-        click.echo(f"The state of environment {env_name} records no resources.", err=True)
+        summary(f"The state of environment {env_name} records no resources.")
 
 
 @command.command("rm")
 @env_option
 @lock_timeout_option
-@click.argument("addresses", nargs=-1, required=True)
+@click.argument("addresses", nargs=-1, required=True, shell_complete=completer("addresses"))
+@json_option('Print {"removed": [...]}.')
 @click.pass_context
-def rm(ctx: click.Context, env_name: str, lock_timeout: float, addresses: tuple[str, ...]) -> None:
+def rm(
+    ctx: click.Context, env_name: str, lock_timeout: float, addresses: tuple[str, ...], as_json: bool
+) -> None:
     """Forget resources without deleting them (they keep running in AWS, unmanaged)."""
     from strands_deploy import state_services as ss
 
     services = open_for_change(ctx, env_name, lock_timeout, start_local=False)
     removed = ss.remove(services, list(addresses))
     print_notes(services.notes)
-    console().print(
+    if as_json:
+        print_json({"environment": env_name, "removed": list(removed)})
+        return
+    summary(
         f"Removed {len(removed)} address(es) from the state of [bold]{env_name}[/bold]; the resources "
         "were not deleted. Deploying again adopts them back (they carry this project's tags)."
     )
@@ -89,17 +99,21 @@ def rm(ctx: click.Context, env_name: str, lock_timeout: float, addresses: tuple[
 @command.command("mv")
 @env_option
 @lock_timeout_option
-@click.argument("old")
+@click.argument("old", shell_complete=completer("addresses"))
 @click.argument("new")
+@json_option('Print {"moved": {"from": OLD, "to": NEW}}.')
 @click.pass_context
-def mv(ctx: click.Context, env_name: str, lock_timeout: float, old: str, new: str) -> None:
+def mv(ctx: click.Context, env_name: str, lock_timeout: float, old: str, new: str, as_json: bool) -> None:
     """Rename an address in the state without recreating the resource."""
     from strands_deploy import state_services as ss
 
     services = open_for_change(ctx, env_name, lock_timeout, start_local=False)
     ss.move(services, old, new)
     print_notes(services.notes)
-    console().print(f"Moved [bold]{old}[/bold] to [bold]{new}[/bold].")
+    if as_json:
+        print_json({"environment": env_name, "moved": {"from": old, "to": new}})
+        return
+    summary(f"Moved [bold]{old}[/bold] to [bold]{new}[/bold].")
 
 
 @command.command("pull")
@@ -125,7 +139,7 @@ def pull(ctx: click.Context, env_name: str, out: str | None) -> None:
         from strands_deploy.errors import StrandsDeployError
 
         raise StrandsDeployError(f"cannot write {out}: {e.strerror}", out, "choose a writable path") from None
-    click.echo(f"Saved the state of {env_name} (serial {doc['serial']}) to {out}.", err=True)
+    summary(f"Saved the state of {env_name} (serial {doc['serial']}) to {out}.")
 
 
 @command.command("push")
@@ -133,8 +147,11 @@ def pull(ctx: click.Context, env_name: str, out: str | None) -> None:
 @lock_timeout_option
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Replace even a newer state or one of another lineage.")
+@json_option('Print {"serial": N}.')
 @click.pass_context
-def push(ctx: click.Context, env_name: str, lock_timeout: float, file: str, force: bool) -> None:
+def push(
+    ctx: click.Context, env_name: str, lock_timeout: float, file: str, force: bool, as_json: bool
+) -> None:
     """Replace the stored state with FILE (from `state pull`); the old one stays in the history."""
     from strands_deploy import state_services as ss
     from strands_deploy.errors import StrandsDeployError
@@ -149,24 +166,31 @@ def push(ctx: click.Context, env_name: str, lock_timeout: float, file: str, forc
     services = open_for_change(ctx, env_name, lock_timeout, start_local=False)
     pushed = ss.push(services, incoming, force, file)
     print_notes(services.notes)
-    console().print(f"Pushed {file} as serial {pushed.serial} of environment [bold]{env_name}[/bold].")
+    if as_json:
+        print_json({"environment": env_name, "serial": pushed.serial})
+        return
+    summary(f"Pushed {file} as serial {pushed.serial} of environment [bold]{env_name}[/bold].")
 
 
 @command.command("unlock")
 @env_option
 @click.argument("lock_id", required=False)
 @click.option("--force", is_flag=True, help="Release the lock LOCK_ID even if its holder may be alive.")
+@json_option('Print {"released": the holder of the lock released, or null}.')
 @click.pass_context
-def unlock(ctx: click.Context, env_name: str, lock_id: str | None, force: bool) -> None:
+def unlock(ctx: click.Context, env_name: str, lock_id: str | None, force: bool, as_json: bool) -> None:
     """Release a lock left by a process that died (or a damaged lock). A lock whose holder may
     still run is released only with --force and its LOCK_ID (shown in the error)."""
     from strands_deploy import state_services as ss
 
     holder = ss.unlock(_services(ctx, env_name), lock_id, force)
-    if holder is None:
-        console().print(f"Environment [bold]{env_name}[/bold] is not locked.")
+    if as_json:
+        print_json({"environment": env_name, "released": holder.describe() if holder is not None else None})
         return
-    console().print(f"Released the lock of environment [bold]{env_name}[/bold] (was {holder.describe()}).")
+    if holder is None:
+        summary(f"Environment [bold]{env_name}[/bold] is not locked.")
+        return
+    summary(f"Released the lock of environment [bold]{env_name}[/bold] (was {holder.describe()}).")
 
 
 def _register() -> None:

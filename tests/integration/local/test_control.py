@@ -96,10 +96,10 @@ def test_local_start_twice_is_idempotent(project: Path) -> None:
     assert {"pid", "port", "started_at"} <= set(recorded)
     assert "running" in _cli(project, "status").stdout
     stopped = _cli(project, "stop")
-    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert stopped.returncode == 0 and "stopped" in stopped.stderr
     assert _wait_dead(status["pid"])
     assert "not running" in _cli(project, "status").stdout
-    assert "was not running" in _cli(project, "stop").stdout
+    assert "was not running" in _cli(project, "stop").stderr
 
 
 @pytest.mark.slow

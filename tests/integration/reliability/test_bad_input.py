@@ -152,5 +152,5 @@ def test_a_damaged_lock_is_released_by_state_unlock(tmp_path: Path, cli_factory:
     cli = cli_factory(root)
     check(cli("deploy", "--env", "dev"), "a damaged lock file (empty)", "state unlock --env dev")
     unlocked = cli("state", "unlock", "--env", "dev")
-    assert unlocked.returncode == 0 and "Released" in unlocked.stdout, unlocked.stderr
+    assert unlocked.returncode == 0 and "Released" in unlocked.stderr, unlocked.stdout
     assert not lock.exists()
