@@ -38,6 +38,7 @@ agents:
     sessions: true
     tracing: true
     reserved_concurrency: 5
+    provisioned_concurrency: 2
     role: own
     model: [us.anthropic.claude-sonnet-4-20250514-v1:0, anthropic.claude-3-haiku-20240307-v1:0]
     link: [tickets, docs, jobs, events, api-key, config]
@@ -47,6 +48,7 @@ agents:
     path: agents/worker
     expose: http
     auth: none
+    stages: {v1: {alias: 3}, v2: {tier: gold}}
     role: shared
     trigger: jobs
     runtime: python3.11
@@ -78,6 +80,8 @@ environments:
   dev:
     tags: {stage: dev}
     alarms: {notify: [{email: ops@example.com}, {webhook: {secret: api-key}}]}
+    budget: {monthly_usd: 100000, notify: [{email: finance@example.com}], anomaly_alerts: true}
+    security: {config_rules: [LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED, IAM_PASSWORD_POLICY], security_hub: true, guardduty: true}
 """
 
 

@@ -21,6 +21,16 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from strands_deploy.config.cost_schema import AgentUsage, BudgetConfig, ResourceUsage
+from strands_deploy.config.policy_schema import (
+    Governance,
+    GuardrailConfig,
+    PromptLogging,
+    SecurityServices,
+    Suppression,
+)
+from strands_deploy.config.rollout_schema import HttpStages, RolloutConfig
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$")
 ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
@@ -43,6 +53,7 @@ class Defaults(Strict):
     architecture: Literal["arm64", "x86_64"] = "arm64"
     log_retention: int = Field(30, ge=1)
     alarms: bool = True
+    rollout: RolloutConfig | None = None  # how new versions take traffic (docs/rollouts.md)
     # reserved concurrency of an agent with `auth: none` on AWS (when it sets none itself): a cap
     # on what anyone on the internet can make it spend
     public_concurrency: int = Field(10, ge=1)
@@ -236,6 +247,7 @@ class AgentConfig(Strict):
     auth: Literal["none", "iam", "jwt"] | None = None
     jwt: JwtConfig | None = None
     cors: Cors | None = None
+    stages: HttpStages | None = None  # named HTTP API stages (expose: http; docs/rollouts.md)
     sessions: SessionsConfig | None = None  # `true` is {ttl_days: 30}; `false` is None
     link: list[Link] = Field(default_factory=list)
     trigger: str | None = None  # shorthand for `triggers: [{queue: NAME}]`
@@ -248,14 +260,41 @@ class AgentConfig(Strict):
     allow_wildcards: bool = False
     wildcards_reason: str | None = None
     reserved_concurrency: int | None = Field(None, ge=0)
+    # instances kept initialised on the `live` alias (billed all month; docs/cost.md); not on emulators
+    provisioned_concurrency: int | None = Field(None, ge=1)
     tracing: bool = False
     alarms: bool | AlarmsConfig | None = None  # `alarms: {notify: [...]}` overrides the environment's
     requirements: str = "requirements.txt"
+    rollout: RolloutConfig | None = None  # overrides the environment's and the defaults'
+    # policy (docs/policy.md): a Bedrock guardrail on the model calls, the stated prompt/response
+    # logging posture, and why the agent needs more memory than the cost rule's threshold
+    guardrail: GuardrailConfig | None = None
+    prompt_logging: PromptLogging | None = None
+    memory_reason: str | None = None
+    usage: AgentUsage | None = None  # cost assumptions (docs/cost.md); deploys nothing
 
     @field_validator("auth", mode="before")
     @classmethod
     def _auth(cls, v: object) -> object:
         return AUTH_ALIASES.get(v, v) if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _provisioned_within_reserved(self) -> AgentConfig:
+        p, r = self.provisioned_concurrency, self.reserved_concurrency
+        if p is not None and r is not None and p > r:
+            raise ValueError(
+                f"provisioned_concurrency ({p}) exceeds reserved_concurrency ({r}): Lambda refuses it"
+                f"{FIX_MARK}lower provisioned_concurrency or raise reserved_concurrency"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _stages_need_http(self) -> AgentConfig:
+        if self.stages is not None and self.expose != "http":
+            raise ValueError(
+                f"`stages:` are stages of the HTTP API{FIX_MARK}set `expose: http`, or remove `stages:`"
+            )
+        return self
 
     @field_validator("sessions", mode="before")
     @classmethod
@@ -323,6 +362,7 @@ class ResourceConfig(Strict):
     from_env: str | None = None
     from_file: str | None = None
     secure: bool = True
+    usage: ResourceUsage | None = None  # cost assumptions (docs/cost.md); deploys nothing
 
     @model_validator(mode="after")
     def _check(self) -> ResourceConfig:
@@ -409,10 +449,17 @@ class EnvironmentConfig(Strict):
     tags: dict[str, str] = Field(default_factory=dict)
     state: StateConfig = Field(default_factory=lambda: StateConfig())  # type: ignore[call-arg]
     alarms: AlarmsConfig | None = None  # where this environment's alarms notify, by default
+    budget: BudgetConfig | None = None  # an AWS Budgets budget; plans over it are refused
+    rollout: RolloutConfig | None = None  # this environment's rollouts (over `defaults.rollout`)
     # per-environment overrides of agent and resource settings (merged over the top-level ones;
     # mappings such as `environment` merge key by key): `agents: {support: {memory: 4096}}`
     agents: dict[str, dict[str, Any]] = Field(default_factory=dict)
     resources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # policy (docs/policy.md): exceptions, limits, approvals of saved plans, AWS-side guardrails
+    suppress: list[Suppression] = Field(default_factory=list)
+    governance: Governance | None = None
+    require_approval: bool = False
+    security: SecurityServices | None = None
 
     @field_validator("account", mode="before")
     @classmethod
@@ -433,6 +480,10 @@ class ProjectConfig(Strict):
     agents: dict[str, AgentConfig] = Field(default_factory=dict)
     resources: dict[str, ResourceConfig] = Field(default_factory=dict)
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
+    suppress: list[Suppression] = Field(default_factory=list)  # for every environment (docs/policy.md)
+    # command-line aliases (`ship: "deploy --env prod --yes"`); read by the CLI before click parses,
+    # a name of a built-in command is ignored there (cli/argv.py)
+    aliases: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("project")
     @classmethod

@@ -70,6 +70,7 @@ from werkzeug.wsgi import get_input_stream
 
 from strands_deploy.local import iam, limits, settings
 from strands_deploy.local.bedrock import CONVERSE_PATH, FakeBedrock
+from strands_deploy.local.cost_explorer import FakeCostExplorer, operation_of
 from strands_deploy.local.filter_pattern import FILTER_LOG_EVENTS_TARGET, answer_filter_log_events
 from strands_deploy.local.lambda_invoke import LocalLambda
 from strands_deploy.local.persist import Persister
@@ -217,6 +218,7 @@ class LocalCloud:
         self.router = UrlRouter(self.runtime)
         self.config = ConfigReader(state_dir)
         self.bedrock = FakeBedrock(self.config)
+        self.cost_explorer = FakeCostExplorer()  # ce anomaly calls, which moto lacks
         self.token = secrets.token_urlsafe(32)  # per start; in endpoint.json only, never in health
         self.stopping = False
         self._endpoint_lock = threading.Lock()
@@ -238,11 +240,13 @@ class LocalCloud:
         return {
             "url_qualifiers": dict(self.router.url_qualifiers),
             "logging_configs": dict(self.runtime.logging_configs),
+            "cost_explorer": self.cost_explorer.snapshot(),
         }
 
     def _apply_extras(self, extras: dict[str, Any]) -> None:
         self.router.url_qualifiers.update(extras.get("url_qualifiers") or {})
         self.runtime.logging_configs.update(extras.get("logging_configs") or {})
+        self.cost_explorer.restore(extras.get("cost_explorer"))
 
     def health(self) -> dict[str, Any]:
         return {
@@ -520,6 +524,9 @@ class LocalCloud:
             return self.filter_log_events(environ)
         if service == "lambda":
             return self.route_lambda(environ, path, method, account, region)
+        ce_op = operation_of(environ.get("HTTP_X_AMZ_TARGET")) if service == "ce" else None
+        if ce_op is not None:
+            return self.cost_explorer.handle(ce_op, Request(environ).get_data(), account)
         if service == "apigateway" and APIS.match(path) and method in ("GET", "POST", "PATCH", "PUT"):
             response = self.call_moto(environ)
             return self._rewrite_json(response, self.router.rewrite_api)
@@ -527,6 +534,7 @@ class LocalCloud:
 
     def forget_all(self) -> None:
         self.runtime.reset()
+        self.cost_explorer.reset()
         self.router.forget()
 
     # -- Lambda ----------------------------------------------------------------------------
@@ -790,6 +798,9 @@ def main(argv: list[str] | None = None) -> None:
     app = LocalCloud(state_dir)
     app.bind(args.host, port)
     install_moto_invoke_hook(app.runtime)
+    from strands_deploy.local.routing import install_percentiles
+
+    install_percentiles()
     install_trigger_hooks(app.runtime)
     app.persist.restore()  # before the first request is served
     app.persist.start()

@@ -96,6 +96,9 @@ class Plan:
     environment: str
     changes: list[Change]
     refreshed: bool = False
+    # what the refresh read: "all" (plan), "changes" (deploy: what it changes, in full, plus a
+    # batched check of functions and alarms) or "none" (--refresh=false)
+    refresh_scope: str = "none"
     project: str | None = None
     account: str | None = None
     region: str | None = None
@@ -105,6 +108,9 @@ class Plan:
     untracked: list[dict[str, str]] = field(default_factory=list)  # live, ours, not in the state
     targets: list[str] = field(default_factory=list)
     warnings: list[dict[str, str | None]] = field(default_factory=list)  # what/where/fix, for review
+    # what plan and deploy show beside the changes (policy findings, the monthly cost change) and
+    # what blocks the deploy (``blocked``: policy errors, a budget exceeded): see services.review_plan
+    review: dict[str, Any] | None = None
 
     @property
     def actionable(self) -> list[Change]:
@@ -123,10 +129,12 @@ class Plan:
         return {
             "environment": self.environment,
             "destroy": self.destroy,
+            "refresh": self.refresh_scope,
             "changes": [c.to_json() for c in self.actionable],
             "summary": self.summary(),
             "untracked": self.untracked,
             "warnings": self.warnings,
+            **({"review": self.review} if self.review is not None else {}),
         }
 
     def to_document(self) -> dict[str, Any]:
@@ -142,9 +150,11 @@ class Plan:
             "state": {"serial": self.serial, "lineage": self.lineage},
             "destroy": self.destroy,
             "refreshed": self.refreshed,
+            "refresh_scope": self.refresh_scope,
             "targets": self.targets,
             "untracked": self.untracked,
             "warnings": self.warnings,
+            **({"review": self.review} if self.review is not None else {}),
             "changes": [c.to_document() for c in self.changes],
         }
 
@@ -155,6 +165,7 @@ class Plan:
             environment=str(d["environment"]),
             changes=[Change.from_document(c) for c in d.get("changes") or []],
             refreshed=bool(d.get("refreshed")),
+            refresh_scope=str(d.get("refresh_scope") or ("all" if d.get("refreshed") else "none")),
             project=d.get("project"),
             account=d.get("account"),
             region=d.get("region"),
@@ -164,6 +175,7 @@ class Plan:
             untracked=list(d.get("untracked") or []),
             targets=list(d.get("targets") or []),
             warnings=list(d.get("warnings") or []),
+            review=d.get("review") if isinstance(d.get("review"), dict) else None,
         )
 
 

@@ -15,9 +15,11 @@ _MODULES: dict[str, str] = {
     "aws.lambda.layer": "strands_deploy.providers.lambda_layer:LayerProvider",
     "aws.lambda.function": "strands_deploy.providers.lambda_function:FunctionProvider",
     "aws.lambda.alias": "strands_deploy.providers.lambda_alias:AliasProvider",
+    "aws.lambda.provisioned_concurrency": "strands_deploy.providers.lambda_provisioned:ProvisionedConcurrencyProvider",
     "aws.lambda.url": "strands_deploy.providers.lambda_url:FunctionUrlProvider",
     "aws.apigw.http_api": "strands_deploy.providers.http_api:HttpApiProvider",
     "aws.apigw.lambda_route": "strands_deploy.providers.http_route:LambdaRouteProvider",
+    "aws.apigw.http_stage": "strands_deploy.providers.http_stage:HttpStageProvider",
     "aws.apigw.jwt_authorizer": "strands_deploy.providers.jwt_authorizer:JwtAuthorizerProvider",
     "aws.cloudwatch.alarm": "strands_deploy.providers.alarm:AlarmProvider",
     "aws.dynamodb.table": "strands_deploy.providers.table:TableProvider",
@@ -31,6 +33,12 @@ _MODULES: dict[str, str] = {
     "aws.s3.notification": "strands_deploy.providers.bucket_notification:NotificationProvider",
     "aws.secretsmanager.secret": "strands_deploy.providers.secret:SecretProvider",
     "aws.ssm.parameter": "strands_deploy.providers.parameter:ParameterProvider",
+    "aws.budgets.budget": "strands_deploy.providers.budget:BudgetProvider",
+    "aws.ce.anomaly_alerts": "strands_deploy.providers.anomaly_alerts:AnomalyAlertsProvider",
+    "aws.config.recorder": "strands_deploy.providers.config_recorder:RecorderProvider",
+    "aws.config.rule": "strands_deploy.providers.config_rule:ConfigRuleProvider",
+    "aws.securityhub.hub": "strands_deploy.providers.security_hub:HubProvider",
+    "aws.guardduty.detector": "strands_deploy.providers.guardduty_detector:DetectorProvider",
 }
 
 _cache: dict[str, Provider] = {}

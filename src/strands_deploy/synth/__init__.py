@@ -7,9 +7,11 @@ from collections.abc import Callable
 from strands_deploy.config.loader import Project
 from strands_deploy.errors import ConfigError
 from strands_deploy.synth.agent import missing_auth, synth_agent
+from strands_deploy.synth.budget import synth_budget
 from strands_deploy.synth.context import SynthContext
 from strands_deploy.synth.graph import Graph
 from strands_deploy.synth.resources import synth_resource
+from strands_deploy.synth.security_services import synth_security_services
 
 
 def synthesize(
@@ -44,5 +46,7 @@ def synthesize(
     for name, agent in project.agents.items():
         if agents is None or name in agents:
             synth_agent(ctx, name, agent)
+    synth_budget(ctx)
+    synth_security_services(ctx)  # after agents and resources: Config records their types
     ctx.graph.validate()
     return ctx.graph

@@ -29,10 +29,12 @@ from strands_deploy.providers.iam_role_policy import RolePolicyProps
 from strands_deploy.providers.jwt_authorizer import JwtAuthorizerProps
 from strands_deploy.providers.lambda_alias import AliasProps
 from strands_deploy.providers.lambda_function import FunctionProps
+from strands_deploy.providers.lambda_provisioned import ProvisionedProps
 from strands_deploy.providers.lambda_url import FunctionUrlProps
 from strands_deploy.providers.log_group import LogGroupProps
 from strands_deploy.synth.context import SynthContext
 from strands_deploy.synth.graph import Join, Ref, Resource
+from strands_deploy.synth.guardrails import guardrail_env, guardrail_statements
 from strands_deploy.synth.layers import code_artifacts, layers_for
 from strands_deploy.synth.links import known_outputs, link_env, link_statements, resource_address
 from strands_deploy.synth.models import DEFAULT_MODEL_ID, models_statement
@@ -40,6 +42,7 @@ from strands_deploy.synth.naming import physical_name
 from strands_deploy.synth.notify import alarm_actions, alarms_enabled
 from strands_deploy.synth.props import build
 from strands_deploy.synth.refs import resolve_environment
+from strands_deploy.synth.stages import route_target, synth_stages
 from strands_deploy.synth.triggers import synth_triggers, trigger_statements, triggers_env
 
 HANDLER = "_strands_runtime.handler"
@@ -105,11 +108,13 @@ def synth_agent(ctx: SynthContext, name: str, agent: AgentConfig) -> None:
     role_address = _role(ctx, a)
     statements = [*_base_statements(ctx, a, logs), *_link_statements(ctx, a)]
     statements += [*_sessions_statements(ctx, a), *trigger_statements(ctx, agent), *_tracing_statements(a)]
+    statements += guardrail_statements(agent.guardrail, ctx.region, ctx.account)
     statements.extend(agent.permissions)
     policy = _policy(ctx, a, role_address, statements)
     layers = _layers(ctx, a)
     function = _function(ctx, a, role_address, logs, policy, layers, _environment(ctx, a))
     alias = _alias(ctx, a, function)
+    _provisioned(ctx, a, function, alias)
     _endpoint(ctx, a, function, alias)
     synth_triggers(ctx, a.name, agent, alias, a.tags)
     _alarms(ctx, a)
@@ -268,6 +273,7 @@ def _environment(ctx: SynthContext, a: AgentSpec) -> dict[str, Any]:
         "STRANDS_AGENT_NAME": a.name,
         # the first declared model (the one the policy was written for), for the runtime
         "STRANDS_MODEL_ID": (a.config.models or [DEFAULT_MODEL_ID])[0],
+        **guardrail_env(a.config.guardrail),  # the runtime applies it to the model
     }
     for link, rtype, known in _known_links(ctx, a):
         env.update(link_env(link, rtype, known))
@@ -321,15 +327,35 @@ def _reserved_concurrency(ctx: SynthContext, a: AgentSpec) -> int | None:
 
 
 def _alias(ctx: SynthContext, a: AgentSpec, function: Resource) -> Resource:
+    from strands_deploy.config.rollout_schema import effective_rollout
+
+    # a progressive rollout moves the traffic itself (strands_deploy.rollout): the alias holds it
+    held = effective_rollout(ctx.project.config, ctx.env, a.config).strategy != "all-at-once"
     props = build(
         AliasProps,
         function_name=Ref(function.address, "name"),
         name="live",
         revision=Ref(function.address, "revision"),
+        **({"traffic": "hold"} if held else {}),
     )
     # the version that serves traffic is published only once its linked data exists
     linked = {resource_address(link, rtype) for link, rtype, _ in _known_links(ctx, a)}
     return _add(ctx, a, "alias", "aws.lambda.alias", props, depends_on=linked)
+
+
+def _provisioned(ctx: SynthContext, a: AgentSpec, function: Resource, alias: Resource) -> None:
+    """``provisioned_concurrency: N`` on the ``live`` alias; left out of emulated environments
+    (moto has no provisioned concurrency, and there is no cold start worth paying for there)."""
+    count = a.config.provisioned_concurrency
+    if not count or ctx.project.is_emulated(ctx.env):
+        return
+    props = build(
+        ProvisionedProps,
+        function_name=Ref(function.address, "name"),
+        qualifier=Ref(alias.address, "name"),
+        count=count,
+    )
+    _add(ctx, a, "provisioned", "aws.lambda.provisioned_concurrency", props)
 
 
 # --- endpoint, alarms ---------------------------------------------------------------------------
@@ -370,17 +396,22 @@ def _endpoint(ctx: SynthContext, a: AgentSpec, function: Resource, alias: Resour
             )
             address = _add(ctx, a, "authorizer", "aws.apigw.jwt_authorizer", authorizer).address
             extra["authorizer_id"] = Ref(address, "authorizer_id")
+        route_key = f"POST /agents/{a.name}"
+        # with `stages:`, each stage's variable picks the qualifier (synth/stages.py)
+        target = route_target(a.name, function) if agent.stages else Ref(alias.address, "arn")
         props = build(
             LambdaRouteProps,
             api_id=Ref(api, "api_id"),
-            route_key=f"POST /agents/{a.name}",
-            function_arn=Ref(alias.address, "arn"),
+            route_key=route_key,
+            function_arn=target,
             function_name=Ref(function.address, "name"),
             qualifier="live",
             authorization=ROUTE_AUTH[a.auth],
             **extra,
         )
-        _add(ctx, a, "route", "aws.apigw.lambda_route", props)
+        _add(ctx, a, "route", "aws.apigw.lambda_route", props, depends_on={alias.address})
+        if agent.stages:
+            synth_stages(ctx, a.name, agent.stages, function, alias, api, route_key)
 
 
 def _alarms(ctx: SynthContext, a: AgentSpec) -> None:
