@@ -171,15 +171,20 @@ class Graph:
 
     def topological_order(self) -> list[str]:
         """Addresses with every dependency before its dependents (stable, by address)."""
-        indegree = {a: 0 for a in self.resources}
-        deps = {a: r.dependencies() & set(self.resources) for a, r in self.resources.items()}
-        for a, ds in deps.items():
+        from collections import deque
+
+        known = set(self.resources)
+        dependents: dict[str, list[str]] = {a: [] for a in self.resources}
+        indegree: dict[str, int] = {}
+        for a, r in self.resources.items():
+            ds = r.dependencies() & known
             indegree[a] = len(ds)
-        dependents = self.dependents()
-        ready = sorted(a for a, n in indegree.items() if n == 0)
+            for d in ds:
+                dependents[d].append(a)
+        ready = deque(sorted(a for a, n in indegree.items() if n == 0))
         order: list[str] = []
         while ready:
-            a = ready.pop(0)
+            a = ready.popleft()
             order.append(a)
             for b in sorted(dependents[a]):
                 indegree[b] -= 1
