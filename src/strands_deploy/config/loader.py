@@ -1241,10 +1241,20 @@ def known_regions() -> set[str]:
 @functools.cache
 def _botocore_regions() -> frozenset[str]:
     # read once per process: the checks run again for each environment with overrides
-    from botocore.loaders import create_loader
+    import importlib.util
+    import json
 
-    # partitions.json (7 KB) lists every region; endpoints.json (1.2 MB) took ~0.1 s to parse
-    data = create_loader().load_data("partitions")
+    # botocore's partitions.json (7 KB) lists every region; read as a file, found without
+    # importing botocore (its loader module alone took ~0.09 s to import; endpoints.json, 1.2 MB,
+    # another ~0.1 s to parse)
+    spec = importlib.util.find_spec("botocore")
+    origin = spec.origin if spec is not None else None
+    try:
+        data = json.loads((Path(str(origin)).parent / "data" / "partitions.json").read_text())
+    except (OSError, ValueError):
+        from botocore.loaders import create_loader
+
+        data = create_loader().load_data("partitions")
     regions: set[str] = set()
     for partition in data.get("partitions", []):
         regions.update(r for r in partition.get("regions", {}) if not r.endswith("-global"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from strands_deploy.aws.errors import AwsCallError, action_for, call, is_not_found, to_deploy_error
@@ -183,3 +183,23 @@ def policy_document(doc: Any) -> dict[str, Any]:
     except json.JSONDecodeError:
         parsed = json.loads(urllib.parse.unquote(text))
     return parsed
+
+
+def read_at_once(first: Callable[[], Any], *rest: Callable[[], Any]) -> list[Any] | None:
+    """Run a resource's reads at once (one round trip instead of one per call): ``first`` says
+    whether the resource exists; when it answers ``None`` the resource is gone, and whatever the
+    other reads raised (the resource vanished under them) is ignored. Else every result, in order;
+    the first error of the others is raised."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not rest:
+        found = first()
+        return None if found is None else [found]
+    with ThreadPoolExecutor(max_workers=len(rest)) as pool:
+        futures = [pool.submit(fn) for fn in rest]
+        found = first()
+        if found is None:
+            for f in futures:
+                f.exception()  # wait, and drop: the resource is gone
+            return None
+        return [found, *(f.result() for f in futures)]

@@ -29,6 +29,7 @@ from strands_deploy.providers._common import (
     call_unless,
     owned,
     paginate,
+    read_at_once,
     require,
     tag_dict,
     tag_list,
@@ -197,11 +198,16 @@ class BucketProvider(Provider):
 
     def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
         s3 = ctx.client("s3")
-        if call_or_none(address, s3, "head_bucket", Bucket=physical_id) is None:
+        found = read_at_once(
+            lambda: call_or_none(address, s3, "head_bucket", Bucket=physical_id),
+            lambda: call_or_none(address, s3, "get_bucket_versioning", Bucket=physical_id) or {},
+            lambda: self._tags(ctx, address, physical_id),
+            lambda: self._encryption(ctx, address, physical_id),
+            lambda: self._expiry(ctx, address, physical_id),
+        )
+        if found is None:
             return None
-        versioning = call_or_none(address, s3, "get_bucket_versioning", Bucket=physical_id) or {}
-        tags = self._tags(ctx, address, physical_id)
-        encryption = self._encryption(ctx, address, physical_id)
+        _, versioning, tags, encryption, expiry = found
         return {
             "arn": self._arn(ctx, physical_id),
             "name": physical_id,
@@ -209,7 +215,7 @@ class BucketProvider(Provider):
                 "name": physical_id,
                 "versioning": versioning.get("Status") == "Enabled",
                 "encryption": encryption,
-                "expire_days": self._expiry(ctx, address, physical_id),
+                "expire_days": expiry,
                 "tags": tags,
             },
         }

@@ -14,6 +14,7 @@ from strands_deploy.providers._common import (
     owned,
     paginate_or_none,
     policy_document,
+    read_at_once,
     require,
     tag_changes,
     tag_dict,
@@ -97,16 +98,17 @@ class RoleProvider(Provider):
 
     def read(self, ctx: ProviderContext, address: str, physical_id: str, props: Props) -> Outputs | None:
         iam = ctx.client("iam")
-        resp = call_or_none(address, iam, "get_role", RoleName=physical_id)
-        if resp is None:
+        found = read_at_once(
+            lambda: call_or_none(address, iam, "get_role", RoleName=physical_id),
+            lambda: self._attached(ctx, address, physical_id),
+            lambda: self._inline(ctx, address, physical_id),
+        )
+        if found is None:
+            return None
+        resp, attached, inline = found
+        if attached is None or inline is None:
             return None
         role = resp["Role"]
-        attached = self._attached(ctx, address, physical_id)
-        if attached is None:
-            return None
-        inline = self._inline(ctx, address, physical_id)
-        if inline is None:
-            return None
         doc = policy_document(role.get("AssumeRolePolicyDocument", {}))
         tags = tag_dict(role.get("Tags"))
         if not tags:

@@ -19,10 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
+from strands_deploy.aws.errors import call, call_or_none, ignore_not_found, is_already_exists
 from strands_deploy.aws.waiters import (
     IAM_PROPAGATION_SECONDS,
-    flat,
     retry_while,
     role_not_ready,
     role_or_update_pending,
@@ -41,7 +40,7 @@ from strands_deploy.providers.base import (
     stable_hash,
 )
 from strands_deploy.providers.lambda_layer import code_location
-from strands_deploy.providers.role_gate import PROBE_INTERVAL
+from strands_deploy.providers.role_gate import overlapping_attempts
 
 
 class CodeProps(PropsModel):
@@ -207,20 +206,30 @@ class FunctionProvider(Provider):
     def _create_when_role_usable(
         self, ctx: ProviderContext, address: str, role_arn: str, create: Callable[[], Any]
     ) -> dict[str, Any]:
-        """CreateFunction through the role gate (role_gate.py): the probe retries every ~0.5 s,
-        the others wait for it and then go, retrying slower if their role is still not usable."""
+        """CreateFunction through the role gate (role_gate.py): the probe makes overlapping
+        attempts every ~0.25 s; the others wait for it and then go, retrying (slower) if their
+        role is still not usable."""
         probe = ctx.role_gate.wait_turn(role_arn, ctx.sleep)
         usable = False
+        note = "waiting for the execution role to become usable by Lambda (IAM propagation)"
+        noted = False
+
+        def refused(exc: BaseException) -> bool:
+            nonlocal noted
+            if not role_not_ready(exc):
+                return False
+            if not noted:
+                ctx.progress(address, note)
+                noted = True
+            return True
+
         try:
-            resp = retry_while(
-                ctx,
-                address,
-                "lambda:CreateFunction",
-                create,
-                role_not_ready,
-                note="waiting for the execution role to become usable by Lambda (IAM propagation)",
-                delays=flat(IAM_PROPAGATION_SECONDS, PROBE_INTERVAL) if probe else None,
-            )
+            if probe:
+                resp = overlapping_attempts(
+                    create, refused, is_already_exists, sleep=ctx.sleep, timeout=IAM_PROPAGATION_SECONDS
+                )
+            else:
+                resp = retry_while(ctx, address, "lambda:CreateFunction", create, role_not_ready, note=note)
             usable = True
             return dict(resp)
         finally:

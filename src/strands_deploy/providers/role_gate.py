@@ -13,9 +13,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # how often the probing function retries CreateFunction while the role propagates
-PROBE_INTERVAL = 0.25
+PROBE_INTERVAL = 0.2
+TICKS_PER_ATTEMPT = 5
 # how long a waiting function sleeps between looks at the gate (it wakes at once on news)
 WAIT_SLICE = 1.0
 
@@ -66,3 +70,52 @@ class RoleGate:
             if self._prober == role_arn:
                 self._prober = None
             self._cond.notify_all()
+
+
+def overlapping_attempts(
+    attempt: Callable[[], T],
+    not_ready: Callable[[BaseException], bool],
+    duplicate: Callable[[BaseException], bool],
+    *,
+    sleep: Callable[[float], None],
+    interval: float = PROBE_INTERVAL,
+    timeout: float = 90.0,
+    in_flight: int = 4,
+) -> T:
+    """The probe's CreateFunction: a new attempt every ``interval`` s, up to ``in_flight`` at
+    once, until one succeeds. Lambda takes ~0.5 s to refuse an unusable role, so one attempt at a
+    time would notice a usable role up to that late; overlapping attempts notice it within
+    ``interval``. An attempt refused as a duplicate (an overlapping one got through first) waits
+    for the others' answers; any other error is raised. After ``timeout`` s of waiting, the last
+    refusal is raised."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    running: set[Future[T]] = set()
+    waited, last, duplicated, ticks = 0.0, None, None, 0
+    # not a `with`: on success the attempts still in flight are not waited for (each ends as a
+    # refusal or a duplicate, both harmless)
+    pool = ThreadPoolExecutor(max_workers=in_flight)
+    try:
+        while True:
+            for f in [f for f in running if f.done()]:
+                running.discard(f)
+                exc = f.exception()
+                if exc is None:
+                    return f.result()
+                if not_ready(exc):
+                    last = exc
+                elif duplicate(exc):
+                    duplicated = exc
+                else:
+                    raise exc
+            if not running and (duplicated is not None or waited >= timeout):
+                raise duplicated or last or TimeoutError("role not usable")
+            due = ticks % TICKS_PER_ATTEMPT == 0
+            if due and len(running) < in_flight and waited < timeout and duplicated is None:
+                running.add(pool.submit(attempt))
+            # answers are looked at every tick (a fifth of the interval): a success is used at once
+            sleep(interval / TICKS_PER_ATTEMPT)
+            waited += interval / TICKS_PER_ATTEMPT
+            ticks += 1
+    finally:
+        pool.shutdown(wait=False)
