@@ -449,7 +449,7 @@ def make_plan(
     if services.target == "local":
         refresh, scope = True, "all"
     engine = services.engine(store or StateStore(services.backend, state)) if refresh else None
-    pool = ThreadPoolExecutor(max_workers=2)
+    pool = ThreadPoolExecutor(max_workers=3)
     try:
         found = pool.submit(_discover, services) if engine is not None and discover else None
         read_all = engine is not None and scope == "all" and bool(state.resources)
@@ -457,6 +457,11 @@ def make_plan(
         graph = services.synth(agents)
         discovery = classify(found.result() if found is not None else [], graph, state)
         planner = _Planning(services, graph, state, _targets(agents, targets), discovery.is_adoptable)
+        planner.early_review = (
+            (lambda first: pool.submit(review_plan, services, graph, state, first, agents))
+            if review
+            else None
+        )
         if full is not None:
             plan = planner.plan(full.result(), "all")
         elif engine is not None and state.resources:
@@ -469,7 +474,7 @@ def make_plan(
     plan.warnings = [w.to_dict() for w in graph.warnings]
     services.stamp(plan)
     if review and plan.has_changes():  # nothing changes: nothing new to judge or price
-        plan.review = review_plan(services, graph, state, plan, agents)
+        plan.review = planner.reviewed(plan) or review_plan(services, graph, state, plan, agents)
     return PlanOutcome(plan, len(state.pending))
 
 
@@ -537,6 +542,17 @@ class _Planning:
     state: State
     targets: set[str] | None
     adoptable: Callable[[str], bool]
+    # deploy: the review of the plan made from the state alone starts while AWS is read; it is
+    # used when the final plan makes the same changes (see ``reviewed``)
+    early_review: Callable[[Plan], Any] | None = None
+    _early: tuple[list[tuple[str, str]], Any] | None = None
+
+    def reviewed(self, plan: Plan) -> dict[str, Any] | None:
+        """The early review when ``plan`` changes exactly what the early plan changed, else None."""
+        if self._early is None or self._early[0] != _actions(plan):
+            return None
+        result: dict[str, Any] = self._early[1].result()
+        return result
 
     def plan(self, live: dict[str, dict[str, Any] | None] | None, scope: str) -> Plan:
         from strands_deploy.planning.plan import make_plan as plan_
@@ -560,6 +576,8 @@ class _Planning:
         recorded = self.state.resources
         first = self.plan(None, "none")
         engine.prepare(first.changes)  # zips and layers build while AWS is read
+        if self.early_review is not None and first.has_changes():
+            self._early = (_actions(first), self.early_review(first))
         changing = self._changing(first, recorded)
         checked = pool.submit(engine.check, [a for a in recorded if a not in changing])
         live = {**engine.refresh(sorted(changing)), **checked.result()} if changing else checked.result()
@@ -595,6 +613,10 @@ class _Planning:
                         else []
                     )
         return out
+
+
+def _actions(plan: Plan) -> list[tuple[str, str]]:
+    return [(c.address, c.action.value) for c in plan.actionable]
 
 
 def make_destroy_plan(services: Services) -> Plan:

@@ -139,6 +139,7 @@ class ProviderContext:
     # with whatever they hold. Deploys never set it: a plan that deletes a retained store that
     # holds data fails at that resource.
     delete_data: bool = False
+    background: list[Any] = field(default_factory=list)  # threads of in_background
     # the account id when the command knows it (deploys do): ARNs built without an STS call
     account: str | None = None
     # one per command: functions wait here for a just-created role to become usable (role_gate.py)
@@ -151,6 +152,19 @@ class ProviderContext:
 
     def account_id(self) -> str:
         return self.account or self.aws.account_id()
+
+    def in_background(self, name: str, work: Callable[[], None]) -> None:
+        """Housekeeping off the deploy's path (pruning old versions): started now; the process
+        waits for it before exiting (``join_background`` waits explicitly)."""
+        import threading
+
+        thread = threading.Thread(target=work, name=name, daemon=False)
+        self.background.append(thread)
+        thread.start()
+
+    def join_background(self) -> None:
+        while self.background:
+            self.background.pop().join()
 
     def tags_for(self, agent: str | None = None) -> dict[str, str]:
         tags = {

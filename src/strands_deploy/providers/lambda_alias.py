@@ -132,7 +132,17 @@ class AliasProvider(Provider):
         return _outputs(resp, function_name)
 
     def _prune(self, ctx: ProviderContext, address: str, function_name: str) -> None:
-        prune_versions(ctx, address, function_name)
+        """Pruning is housekeeping: it runs in the background (the alias already moved, so the
+        deploy's own path does not wait for two listings), and the process waits for it before
+        it exits. A failure is a note; the next deploy prunes again."""
+
+        def run() -> None:
+            try:
+                prune_versions(ctx, address, function_name)
+            except StrandsDeployError as err:
+                ctx.progress(address, f"old versions not pruned: {err.what}")
+
+        ctx.in_background(f"prune {function_name}", run)
 
     def delete(
         self, ctx: ProviderContext, address: str, physical_id: str, props: Props, outputs: Outputs
