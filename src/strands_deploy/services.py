@@ -493,7 +493,7 @@ def review_plan(
         services.env_name,
         graph,
         plan,
-        account=services._account or services.env.account or POLICY_ACCOUNT,
+        account=services._account or services.env.account or OFFLINE_ACCOUNT,
         extra_notices=scan_notices(services.project, agents),
     )
     delta = cost_plan_delta(services, graph, state)
@@ -1026,22 +1026,28 @@ def run_rollouts(
 
 # --- cost (issue 17): thin wiring; the logic is in strands_deploy.cost ---
 
-COST_ACCOUNT = "000000000000"  # names resources in a forecast's graph when the account is not known
+OFFLINE_ACCOUNT = "000000000000"  # names resources in an offline graph when the account is not known
 
 
-def cost_graph(services: Services) -> Graph:
-    """The graph to price, synthesized without AWS: no credentials or secret values are needed
-    (names use the configured account, or a placeholder; secret values are never read)."""
+def offline_graph(services: Services, agents: list[str] | None = None) -> Graph:
+    """The graph `cost` prices and `check` reviews, synthesized without AWS: no credentials or
+    secret values are needed (names use the known or configured account, or a placeholder;
+    secret values are never read)."""
     from strands_deploy.synth import synthesize
 
     return synthesize(
         services.project,
         services.env_name,
         target=services.target,
-        account=services._account or services.env.account or COST_ACCOUNT,
+        account=services._account or services.env.account or OFFLINE_ACCOUNT,
         secret_value=lambda source: "",
         fingerprint_key=b"\0" * 32,
+        agents=agents,
     )
+
+
+def cost_graph(services: Services) -> Graph:
+    return offline_graph(services)
 
 
 def cost_prices(services: Services, path: Path | None = None) -> Any:
@@ -1170,23 +1176,8 @@ def update_prices(services: Services) -> tuple[Path, list[str]]:
 
 # --- policy (issue 18): thin wiring; the logic is in strands_deploy.policy ---
 
-POLICY_ACCOUNT = "000000000000"  # names resources in a check's graph when the account is not known
-
-
 def policy_graph(services: Services, agents: list[str] | None = None) -> Graph:
-    """The graph `check` reviews, synthesized without AWS: no credentials or secret values are
-    needed (names use the known account, or a placeholder; secret values are never read)."""
-    from strands_deploy.synth import synthesize
-
-    return synthesize(
-        services.project,
-        services.env_name,
-        target=services.target,
-        account=services._account or services.env.account or POLICY_ACCOUNT,
-        secret_value=lambda source: "",
-        fingerprint_key=b"\0" * 32,
-        agents=agents,
-    )
+    return offline_graph(services, agents)
 
 
 def check_policy(
@@ -1202,7 +1193,7 @@ def check_policy(
     if live:
         state = services.read_state()
         outputs = {address: dict(r.outputs) for address, r in state.resources.items()}
-    account = services._account or services.env.account or POLICY_ACCOUNT
+    account = services._account or services.env.account or OFFLINE_ACCOUNT
     return review(
         services.project,
         services.env_name,

@@ -31,6 +31,11 @@ def test_plan_deploy_chat_logs_history(tmp_path: Path, cloud: Any) -> None:
         changes = {c["address"]: c["action"] for c in plan.json()["plan"]["changes"]}
         assert changes["agent.support.function"] == "create" and changes["resource.tickets.table"] == "create"
         assert plan.json()["status"]["agent:support"] == "new"
+        # the review beside the changes: the cost of each new resource and the policy findings
+        review = plan.json()["plan"]["review"]
+        costs = {a["key"]: a["delta_monthly_usd"] for a in review["cost"]["addresses"]}
+        assert costs["agent.support.function"] > 0 and review["cost"]["delta_monthly_usd"] > 0
+        assert review["policy"]["counts"]["error"] == 0 and not review["blocked"]
 
         job = client.post("/api/deploy", json={}).json()["job"]
         stream = events(client, job)

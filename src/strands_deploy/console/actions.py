@@ -58,7 +58,7 @@ def plan(root: Path, env: str) -> dict[str, Any]:
     from strands_deploy import services as svc
 
     services = open_env(root, env, start_local=True)
-    outcome = svc.make_plan(services)
+    outcome = svc.make_plan(services, review=True)
     nodes = architecture.graph(services.project)["nodes"]
     state = services.read_state()
     return {

@@ -42,18 +42,24 @@ def save_plan(plan: Plan, path: Path, made_by: str | None = None) -> None:
     document = plan.to_document()
     if made_by:
         document["made_by"] = made_by
-    data = json.dumps(document, indent=1, sort_keys=False).encode()
+    write_json(path, document, "the plan file")
+
+
+def write_json(path: Path, data: Any, what: str) -> None:
+    """``data`` as JSON at ``path``, atomically and durably (temp file, fsync, rename); a failure
+    is a StrandsDeployError naming ``what``."""
+    blob = json.dumps(data, indent=1, sort_keys=False).encode()
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            fh.write(blob)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise StrandsDeployError(
-            f"cannot write the plan file: {e.strerror}", str(path), "check the folder exists and is writable"
+            f"cannot write {what}: {e.strerror}", str(path), "check the folder exists and is writable"
         ) from None
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from strands_deploy.errors import StrandsDeployError
 from strands_deploy.planning.plan import Plan
-from strands_deploy.planning.saved import plan_digest
+from strands_deploy.planning.saved import plan_digest, write_json
 
 APPROVALS_SUFFIX = ".approvals.json"
 
@@ -96,18 +95,7 @@ def approve(plan_path: Path, approver: str, *, now: dt.datetime | None = None) -
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise StrandsDeployError(
-            f"cannot write the approvals file: {e.strerror}", str(path), "check the folder"
-        ) from None
+    write_json(path, data, "the approvals file")
 
 
 def require_approved(plan_path: Path, plan: Plan, identity: str | None) -> Approval:

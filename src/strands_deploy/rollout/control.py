@@ -146,8 +146,7 @@ def rollback(deps: RolloutDeps, state: State, agent: str, to: str | None, who: s
         rec.set_outcome(s.rollouts, agent, serving, "rolled-back")
         a = s.resources.get(alias_address(agent))
         if a is not None:
-            a.outputs = {**a.outputs, "version": target}
-            a.outputs.pop("candidate", None)
+            a.outputs = {k: v for k, v in {**a.outputs, "version": target}.items() if k != "candidate"}
             a.inputs = {**a.inputs, "revision": None}  # the next deploy publishes the code again
 
     deps.save(change)

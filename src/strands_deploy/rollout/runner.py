@@ -274,6 +274,6 @@ def _settle(state: State, record: RolloutRecord, serving: str, outcome: str) -> 
     alias = state.resources.get(alias_address(record.agent))
     if alias is not None:
         alias.outputs = {**alias.outputs, "version": serving}
-        alias.outputs.pop("candidate", None)
+        alias.outputs = {k: v for k, v in alias.outputs.items() if k != "candidate"}
         if outcome != "promoted":
             alias.inputs = {**alias.inputs, "revision": None}

@@ -22,7 +22,11 @@ _BOMS = (
 
 
 def state_bytes(state: State) -> bytes:
-    return json.dumps(state.to_dict(), separators=(",", ":"), sort_keys=False).encode()
+    """The state as compact UTF-8 JSON; resource records are joined from their cached encodings
+    (:meth:`ResourceState.encoded`), so a write costs little more than the bytes it writes."""
+    head = json.dumps(state.to_dict(with_resources=False), separators=(",", ":"), sort_keys=False)
+    records = ",".join(f"{json.dumps(a)}:{r.encoded()}" for a, r in sorted(state.resources.items()))
+    return f'{head[:-1]},"resources":{{{records}}}}}'.encode()
 
 
 def parse_state(raw: bytes, where: str, environment: str, restore_fix: str) -> State:

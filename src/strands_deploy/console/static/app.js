@@ -211,13 +211,25 @@ async function loadGit() {
 }
 
 /* ---------- plan & deploy ---------- */
+function money(v) { return (v < 0 ? "-" : "+") + "$" + Math.abs(v).toFixed(2) + "/mo"; }
 function planHtml(d) {
+  // the plan's review: cost change per resource and policy findings, shown beside each change
+  const review = d.plan.review || {};
+  const costs = Object.fromEntries(((review.cost || {}).addresses || []).map((a) => [a.key, a.delta_monthly_usd]));
+  const findings = ((review.policy || {}).findings || []).filter((f) => f.status === "fail");
+  const hints = (address) => findings.filter((f) => f.resource === address || address.startsWith(f.resource + "."))
+    .map((f) => `<div class="hint sev-${esc(f.severity)}">${esc(f.severity)} ${esc(f.rule)}: ${esc(f.message)}</div>`).join("");
   const rows = d.plan.changes.filter((c) => c.action !== "no-op").map((c) => {
     const diffs = Object.entries(c.diff || {}).map(([k, v]) => `<div><code>${esc(k)}</code>: <del>${esc(JSON.stringify(v.before))}</del> → <ins>${esc(JSON.stringify(v.after))}</ins></div>`).join("");
-    return `<tr><td class="a-${esc(c.action)}">${esc(c.action)}</td><td>${esc(c.address)}<br><small class="muted">${esc(c.type)}${c.reason ? " — " + esc(c.reason) : ""}</small></td><td>${diffs}</td></tr>`;
+    const cost = c.address in costs ? ` <span class="cost">${esc(money(costs[c.address]))}</span>` : "";
+    return `<tr><td class="a-${esc(c.action)}">${esc(c.action)}</td><td>${esc(c.address)}${cost}<br><small class="muted">${esc(c.type)}${c.reason ? " — " + esc(c.reason) : ""}</small>${hints(c.address)}</td><td>${diffs}</td></tr>`;
   }).join("");
   const s = d.summary;
+  const c = review.cost;
+  const total = c ? `<p>Monthly cost: $${esc(c.before_monthly_usd.toFixed(2))} → $${esc(c.after_monthly_usd.toFixed(2))} (<strong>${esc(c.delta)}</strong>)</p>` : "";
+  const blocked = Object.values(review.blocked || {}).map((b) => `<p class="error">Blocks the deploy: ${esc(b.what)} — ${esc(b.fix)}</p>`).join("");
   return `<p><strong>${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete</strong> (${s["no-op"]} unchanged)</p>` +
+    total + blocked +
     (rows ? `<table class="plan"><tr><th>action</th><th>resource</th><th>changes</th></tr>${rows}</table>` : "<p>No changes.</p>");
 }
 async function doPlan() {
