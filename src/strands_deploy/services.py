@@ -1176,6 +1176,7 @@ def update_prices(services: Services) -> tuple[Path, list[str]]:
 
 # --- policy (issue 18): thin wiring; the logic is in strands_deploy.policy ---
 
+
 def policy_graph(services: Services, agents: list[str] | None = None) -> Graph:
     return offline_graph(services, agents)
 
