@@ -500,8 +500,10 @@ def review_plan(
     over = cost_budget_check(services, graph)
     blocked: dict[str, Any] = {}
     if policy.errors:
+        shown = "; ".join(f"{f.rule.id} {f.address}: {f.message}" for f in policy.errors[:3])
+        more = f" (and {len(policy.errors) - 3} more)" if len(policy.errors) > 3 else ""
         blocked["policy"] = {
-            "what": f"{len(policy.errors)} policy error(s) block the deploy; nothing was changed",
+            "what": f"{len(policy.errors)} policy error(s) block the deploy; nothing was changed: {shown}{more}",
             "where": f"environment {services.env_name}",
             "fix": "fix them, or add a `suppress:` entry with a reason and an expiry "
             "(`strands-deploy check` shows each with its fix)",
