@@ -478,63 +478,6 @@ def make_plan(
     return PlanOutcome(plan, len(state.pending))
 
 
-def review_plan(
-    services: Services, graph: Graph, state: State, plan: Plan, agents: list[str] | None = None
-) -> dict[str, Any]:
-    """What plan and deploy show beside the changes, as data kept in the plan (and in a saved
-    plan, so ``deploy --plan`` is judged by what was reviewed): the policy review (docs/policy.md),
-    the monthly cost change (docs/cost.md) and ``blocked``, what stops a deploy: policy errors and
-    a forecast over the environment's budget (which ``--accept-cost`` lets through)."""
-    from strands_deploy.policy import review as policy_review
-    from strands_deploy.policy.scan import scan_notices
-
-    policy = policy_review(
-        services.project,
-        services.env_name,
-        graph,
-        plan,
-        account=services._account or services.env.account or OFFLINE_ACCOUNT,
-        extra_notices=scan_notices(services.project, agents),
-    )
-    delta = cost_plan_delta(services, graph, state)
-    over = cost_budget_check(services, graph)
-    blocked: dict[str, Any] = {}
-    if policy.errors:
-        shown = "; ".join(f"{f.rule.id} {f.address}: {f.message}" for f in policy.errors[:3])
-        more = f" (and {len(policy.errors) - 3} more)" if len(policy.errors) > 3 else ""
-        blocked["policy"] = {
-            "what": f"{len(policy.errors)} policy error(s) block the deploy; nothing was changed: {shown}{more}",
-            "where": f"environment {services.env_name}",
-            "fix": "fix them, or add a `suppress:` entry with a reason and an expiry "
-            "(`strands-deploy check` shows each with its fix)",
-        }
-    if over is not None:
-        blocked["budget"] = {"what": over.what, "where": over.where, "fix": over.fix}
-    findings = [f.to_json() for f in policy.findings if f.status in ("fail", "suppressed")]
-    return {
-        "policy": {
-            "ok": policy.ok,
-            "counts": policy.counts(),
-            "findings": findings,
-            "notices": policy.notices,
-        },
-        "cost": delta.to_json(),
-        "blocked": blocked,
-    }
-
-
-def review_blocker(plan: Plan, accept_cost: str | None) -> StrandsDeployError | None:
-    """What in the plan's review stops the deploy (None: nothing): policy errors always; a
-    forecast over budget unless ``accept_cost`` (a reason, recorded in the history) is given."""
-    blocked = (plan.review or {}).get("blocked") or {}
-    for kind in ("policy", "budget"):
-        entry = blocked.get(kind)
-        if entry is None or (kind == "budget" and accept_cost):
-            continue
-        return StrandsDeployError(entry["what"], entry["where"], entry["fix"])
-    return None
-
-
 @dataclass
 class _Planning:
     """One plan computation: the graph and state fixed, the live view growing."""
@@ -615,10 +558,6 @@ class _Planning:
                         else []
                     )
         return out
-
-
-def _actions(plan: Plan) -> list[tuple[str, str]]:
-    return [(c.address, c.action.value) for c in plan.actionable]
 
 
 def make_destroy_plan(services: Services) -> Plan:
@@ -767,20 +706,6 @@ def _deploy_locked(
     return DeployOutcome(plan, result, recovered, store.writes)
 
 
-def _record_versions(services: Services, store: Any) -> None:
-    """The versions the apply published, with who and the code hash, in the state's version
-    history (``versions``, ``rollback``): one more write, under the deploy's lock, only when an
-    alias published."""
-    from strands_deploy.rollout import control
-
-    agents = list(services.project.config.agents)
-    probe = store.state.copy()  # a deep copy: recording in it leaves the store's state as it is
-    control.record_versions(probe, agents, None)
-    if probe.rollouts != store.state.rollouts:
-        who = rollout_who(services)
-        store.mutate(lambda s: control.record_versions(s, agents, who))
-
-
 def destroy(
     services: Services,
     *,
@@ -868,378 +793,61 @@ def _refuse_to_delete_data(services: Services, plan: Plan, state: State) -> None
 
 
 # -- bootstrap ci-role ----------------------------------------------------------------------------
-def bootstrap_ci_role(
-    services: Services, *, provider: str, repo: str, issuer: str | None = None
-) -> tuple[str, list[str]]:
-    """Create (or bring up to date) the CI system's OIDC provider and the environment's deploy
-    role; (role ARN, the changes made)."""
-    import re
-
-    from strands_deploy.aws.ci_role import CiRoleSpec, ensure_ci_role
-    from strands_deploy.config.loader import state_key
-
-    if services.is_local and not services.env.endpoint:
-        raise StrandsDeployError(
-            "the local cloud needs no CI role", "environment local", "pass --env with an AWS environment"
-        )
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+", repo):
-        raise StrandsDeployError(
-            f"{repo!r} is not a repository path",
-            "--repo",
-            "pass OWNER/NAME (GitHub) or GROUP/PROJECT, GROUP/SUBGROUP/PROJECT (GitLab)",
-        )
-    st = services.env.state
-    remote = st.backend == "s3"
-    spec = CiRoleSpec(
-        provider=provider,
-        repo=repo,
-        project=services.project.name,
-        env=services.env_name,
-        issuer=issuer,
-        state_bucket=st.bucket if remote else None,
-        state_key=state_key(services.project.config, services.env_name) if remote else None,
-        lock_table=st.lock_table if remote and st.lock == "dynamodb" else None,
-        kms_key=st.kms_key if remote else None,
-        state_region=st.region,
-        account_services=_account_services(services.env),
-    )
-    if not remote:
-        services.notes.append(
-            f"environment {services.env_name!r} keeps its state on local disk, lost after each CI job: "
-            "set `state: {backend: s3, bucket: NAME}` and run this command again"
-        )
-    return ensure_ci_role(services.aws, spec, services.account())
-
-
 # --- progressive delivery (strands_deploy.rollout): wiring only, the logic lives in rollout/ ---
 
 
-def _account_services(env: EnvironmentConfig) -> tuple[str, ...]:
-    """The account-level services an environment's opt-in resources call (ci_role.ACCOUNT_ACTIONS)."""
-    out: list[str] = []
-    if env.budget is not None:
-        out += ["budgets", *(["ce"] if env.budget.anomaly_alerts else [])]
-    security = env.security
-    if security is not None:
-        out += [
-            *(["config"] if security.config_rules else []),
-            *(["securityhub"] if security.security_hub else []),
-            *(["guardduty"] if security.guardduty else []),
-        ]
-    return tuple(out)
+# The use cases of the features beside plan and deploy live in submodules; their entry points are
+# re-exported here (front ends call `services.X`). Imported last: they use Services, defined above.
+from strands_deploy.services.ci import bootstrap_ci_role  # noqa: E402
+from strands_deploy.services.cost import (  # noqa: E402
+    OFFLINE_ACCOUNT,
+    actual_cost,
+    cost_budget_check,
+    cost_forecast,
+    cost_graph,
+    cost_plan_delta,
+    cost_prices,
+    offline_graph,
+    update_prices,
+)
+from strands_deploy.services.policy import approve_plan, check_policy, compliance_data, policy_graph  # noqa: E402
+from strands_deploy.services.review import _actions, review_blocker, review_plan  # noqa: E402
+from strands_deploy.services.rollouts import (  # noqa: E402
+    _record_versions,
+    rollout_config,
+    rollout_deps,
+    rollout_who,
+    run_rollouts,
+)
 
-
-def rollout_config(services: Services, agent: str) -> Any:
-    from strands_deploy.config.rollout_schema import effective_rollout
-
-    return effective_rollout(
-        services.project.config, services.env_name, services.project.config.agents[agent]
-    )
-
-
-def rollout_deps(
-    services: Services, *, on_event: Any = None, clock: Any = None, cancel: threading.Event | None = None
-) -> Any:
-    """What a rollout uses: the provider context, state reads and locked writes, notifications,
-    the eval runner. ``clock``: tests pass a fake one."""
-    from strands_deploy.rollout import evals as ev
-    from strands_deploy.rollout.gates import price_per_million
-    from strands_deploy.rollout.notify import Notifier
-    from strands_deploy.rollout.runner import Clock, RolloutDeps
-    from strands_deploy.state.store import StateStore
-
-    def save(change: Callable[[State], Any]) -> State:
-        services.lock_timeout = max(services.lock_timeout, 30.0)
-        with services.locked("rollout") as held:
-            store = StateStore(services.backend, services.read_state(), lock=held)
-            store.mutate(change)
-            return store.state
-
-    def secret(name: str) -> str:
-        res = services.project.config.resources.get(name)
-        if res is None or res.type != "secret" or not (res.from_env or res.from_file):
-            raise StrandsDeployError(
-                f"notification secret {name!r} is not a secret resource with from_env or from_file",
-                "rollout.notify",
-                f"declare `resources: {{{name}: {{type: secret, from_env: VAR}}}}`",
-            )
-        return services.secret_value({"env": res.from_env} if res.from_env else {"file": res.from_file or ""})
-
-    def run_evals(suite: str, function: str, version: str) -> str | None:
-        loaded = ev.load_suite(services.root / suite)
-        ctx = services.provider_context()
-        judge = (
-            ev.bedrock_judge(ev.client_of(ctx, "bedrock-runtime"), loaded.judge_model)
-            if loaded.judge_model
-            else None
-        )
-        result = ev.run_suite(loaded, ev.lambda_invoker(ctx.client("lambda"), function, version), judge)
-        ev.save_results(services.root, function, version, result)
-        return None if result.passed else result.summary()
-
-    state = services.read_state()
-    ctx = services.provider_context()
-    return RolloutDeps(
-        ctx=ctx,
-        save=save,
-        read=services.read_state,
-        notifier=Notifier([], services.env_name, secret, ctx.client("sns")),
-        root=services.root,
-        environment=services.env_name,
-        clock=clock or Clock(cancel),
-        on_event=on_event or (lambda r, e: None),
-        run_evals=run_evals,
-        alarm_names=[r.physical_id for r in state.resources.values() if r.type == "aws.cloudwatch.alarm"],
-        price=price_per_million(None),
-        cancel=cancel,
-        audit=lambda command, result, detail: services.audit_quietly(command, result, detail=detail),
-    )
-
-
-def rollout_who(services: Services) -> str:
-    import getpass
-    import socket
-
-    return services.identity() or f"{getpass.getuser()}@{socket.gethostname()}"
-
-
-def run_rollouts(
-    services: Services, *, on_event: Any = None, clock: Any = None, cancel: Any = None
-) -> list[Any]:
-    """After a successful apply: record the published versions, then run the rollout of every
-    agent whose alias holds a new version (``traffic: hold``). Runs outside the deploy's lock."""
-    from strands_deploy.rollout import control
-    from strands_deploy.rollout.runner import Rollout
-
-    who = rollout_who(services)
-    agents = list(services.project.config.agents)
-    state = services.store.state if services.store is not None else services.read_state()
-    if not control.pending(state):
-        return []  # no alias holds a new version (the deploy recorded the versions it published)
-    deps = rollout_deps(services, on_event=on_event, clock=clock, cancel=cancel)
-    state = deps.save(lambda s: control.record_versions(s, agents, who))
-    results = []
-    for agent, function, alias, old, new in control.pending(state):
-        config = rollout_config(services, agent)
-        deps.notifier.targets = config.notify
-        results.append(Rollout(deps, config).start(agent, function, alias, old, new, who))
-    return results
-
-
-# --- cost (issue 17): thin wiring; the logic is in strands_deploy.cost ---
-
-OFFLINE_ACCOUNT = "000000000000"  # names resources in an offline graph when the account is not known
-
-
-def offline_graph(services: Services, agents: list[str] | None = None) -> Graph:
-    """The graph `cost` prices and `check` reviews, synthesized without AWS: no credentials or
-    secret values are needed (names use the known or configured account, or a placeholder;
-    secret values are never read)."""
-    from strands_deploy.synth import synthesize
-
-    return synthesize(
-        services.project,
-        services.env_name,
-        target=services.target,
-        account=services._account or services.env.account or OFFLINE_ACCOUNT,
-        secret_value=lambda source: "",
-        fingerprint_key=b"\0" * 32,
-        agents=agents,
-    )
-
-
-def cost_graph(services: Services) -> Graph:
-    return offline_graph(services)
-
-
-def cost_prices(services: Services, path: Path | None = None) -> Any:
-    from strands_deploy.cost.prices import load_prices
-
-    return load_prices(services.region, path)
-
-
-def cost_forecast(
-    services: Services,
-    *,
-    free_tier: bool = False,
-    from_usage_seconds: float | None = None,
-    graph: Graph | None = None,
-) -> Any:
-    """The monthly forecast of the environment (``cost``); ``from_usage_seconds``: replace the
-    assumptions of agents with traffic in that window by measured figures (``--from-usage 7d``)."""
-    from strands_deploy.cost import forecast
-    from strands_deploy.cost.measured import measured_assumptions
-    from strands_deploy.cost.usage import agent_assumptions
-
-    graph = graph or cost_graph(services)
-    prices = cost_prices(services)
-    measured = None
-    if from_usage_seconds:
-        actual = actual_cost(services, from_usage_seconds, graph=graph)
-        base = {n: agent_assumptions(a.usage) for n, a in services.project.agents.items()}
-        measured = measured_assumptions(actual, from_usage_seconds / 86400, base)
-    return forecast(
-        graph, services.project, services.env_name, prices, free_tier=free_tier, measured=measured
-    )
-
-
-def cost_plan_delta(services: Services, graph: Graph, state: State, *, free_tier: bool = False) -> Any:
-    """The monthly cost change of deploying ``graph`` over ``state`` (a :class:`cost.CostDelta`)."""
-    from strands_deploy.cost import plan_delta
-
-    prices = cost_prices(services)
-    return plan_delta(state, graph, services.project, services.env_name, prices, free_tier=free_tier)
-
-
-def cost_budget_check(services: Services, graph: Graph) -> StrandsDeployError | None:
-    """The refusal of a plan whose forecast exceeds the environment's `budget:` (None: within it)."""
-    from strands_deploy.cost import budget_check, forecast
-
-    fc = forecast(graph, services.project, services.env_name, cost_prices(services))
-    return budget_check(fc, services.env)
-
-
-def actual_cost(
-    services: Services, since_seconds: float, *, now_ms: int | None = None, graph: Graph | None = None
-) -> Any:
-    """What each agent cost over the last ``since_seconds``, from its log group's request lines
-    and its function's daily AWS/Lambda metrics (for the requests the logs miss)."""
-    import time
-
-    from strands_deploy.cost.actual import AgentSpec
-    from strands_deploy.cost.actual import actual_cost as compute
-    from strands_deploy.cost.metrics import DayMetrics, daily_metrics
-    from strands_deploy.cost.usage import agent_assumptions
-    from strands_deploy.synth.models import DEFAULT_MODEL_ID
-
-    graph = graph or cost_graph(services)
-    end = now_ms if now_ms is not None else int(time.time() * 1000)
-    start = end - int(since_seconds * 1000)
-    specs: dict[str, AgentSpec] = {}
-    events: dict[str, list[dict[str, Any]]] = {}
-    metrics: dict[str, dict[str, DayMetrics]] = {}
-    for fn in graph:
-        if fn.type != "aws.lambda.function" or fn.address != f"agent.{fn.agent}.function":
-            continue
-        agent, env_vars = str(fn.agent), fn.props.get("environment") or {}
-        usage = services.project.agents[agent].usage if agent in services.project.agents else None
-        model = (usage.model if usage else None) or env_vars.get("STRANDS_MODEL_ID") or DEFAULT_MODEL_ID
-        assumed = agent_assumptions(usage)
-        specs[agent] = AgentSpec(
-            agent, model, int(fn.props["memory"]), str(fn.props.get("architecture")),
-            {"input": assumed.input_tokens, "output": assumed.output_tokens},
-        )  # fmt: skip
-        group = graph.resources[f"agent.{agent}.logs"].props["name"]
-        events[agent] = _cost_events(services, agent, str(group), start, end)
-        metrics[agent] = daily_metrics(
-            services.aws.client("cloudwatch"), fn.address, str(fn.props["name"]), start / 1000, end / 1000
-        )
-    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start / 1000))
-    return compute(events, specs, cost_prices(services), since, metrics)
-
-
-def _cost_events(services: Services, agent: str, group: str, start: int, end: int) -> list[dict[str, Any]]:
-    """The request and REPORT lines of one log group ([] when it does not exist yet)."""
-    from strands_deploy.aws.errors import _aws_errors, error_code, to_deploy_error
-    from strands_deploy.operate.logs import fetch
-
-    client = services.aws.client("logs")
-    out: list[dict[str, Any]] = []
-    for pattern in ('{ $.msg = "request" }', '"REPORT RequestId"'):
-        try:
-            out += list(fetch(client, group, start, pattern, end))
-        except _aws_errors() as err:
-            if error_code(err) == "ResourceNotFoundException":
-                return []
-            raise to_deploy_error(err, f"agent.{agent}.logs", "logs:FilterLogEvents") from err
-    return sorted(out, key=lambda e: int(e.get("timestamp", 0)))
-
-
-def update_prices(services: Services) -> tuple[Path, list[str]]:
-    """`cost prices update`: read the Price List API, write the user's table; (its path, prices
-    that could not be found and were kept from the current table)."""
-    from strands_deploy.aws.price_list import PRICING_REGION, fetch_prices
-    from strands_deploy.aws.session import AwsSettings
-    from strands_deploy.cost.prices import read_document, write_user_table
-    from strands_deploy.cost.update import updated_document
-
-    if services.env.endpoint or services.is_local:
-        raise StrandsDeployError(
-            "the Price List API is not emulated: prices can only be read from AWS",
-            f"environment {services.env_name}",
-            "run `strands-deploy cost prices update --env <an AWS environment>`",
-        )
-    aws = AwsContext(AwsSettings(region=PRICING_REGION, profile=services.env.profile))
-    factory: Any = aws.client  # no boto3-stubs overload for "pricing"
-    found, missing = fetch_prices(factory("pricing"), services.region)
-    current, _ = read_document()
-    return write_user_table(updated_document(current, services.region, found)), missing
-
-
-# --- policy (issue 18): thin wiring; the logic is in strands_deploy.policy ---
-
-
-def policy_graph(services: Services, agents: list[str] | None = None) -> Graph:
-    return offline_graph(services, agents)
-
-
-def check_policy(
-    services: Services, *, agents: list[str] | None = None, live: bool = False, plan: Plan | None = None
-) -> Any:
-    """`check`: the policy review of the environment's graph (and ``plan``); with ``live``, the
-    outputs recorded in the state are checked too. Returns a :class:`policy.PolicyReview`."""
-    from strands_deploy.policy import review
-    from strands_deploy.policy.scan import scan_notices
-
-    graph = policy_graph(services, agents)
-    outputs = None
-    if live:
-        state = services.read_state()
-        outputs = {address: dict(r.outputs) for address, r in state.resources.items()}
-    account = services._account or services.env.account or OFFLINE_ACCOUNT
-    return review(
-        services.project,
-        services.env_name,
-        graph,
-        plan,
-        live=outputs,
-        account=account,
-        extra_notices=scan_notices(services.project, agents),
-    )
-
-
-def approve_plan(services: Services, plan_path: Path, approver: str | None) -> Any:
-    """`approve`: record the approval next to the plan and in the environment's audit trail.
-    The approver is ``approver`` (``--as``) or the caller's AWS identity."""
-    from strands_deploy.policy.approvals import approve
-
-    who = approver or services.identity()
-    if not who:
-        raise StrandsDeployError(
-            "the approver's identity is not known on the local cloud",
-            "approve",
-            "pass --as NAME",
-        )
-    approval = approve(plan_path, who)
-    from strands_deploy.policy.report import APPROVED
-    from strands_deploy.stateops.audit import record
-
-    services.backend.append_audit(
-        record(
-            environment=services.env_name,
-            command=services.command_line or "approve",
-            who=approval.approver,  # the approver: the caller's ARN, or --as
-            result="ok",
-            plan_digest=approval.digest,
-            detail=f"{APPROVED}{approval.maker}",
-        )
-    )
-    return approval
-
-
-def compliance_data(services: Services, days: int = 90) -> dict[str, Any]:
-    """What a compliance report adds to the review: the period, and the approvals and deploy
-    history of the period, from the environment's audit trail."""
-    from strands_deploy.policy.report import compliance_extra
-
-    return compliance_extra(services.backend.audit(), days=days)
+__all__ = [
+    "OFFLINE_ACCOUNT",
+    "DeployOutcome",
+    "DeployRequest",
+    "PlanOutcome",
+    "Services",
+    "actual_cost",
+    "approve_plan",
+    "bootstrap_ci_role",
+    "check_policy",
+    "compliance_data",
+    "cost_budget_check",
+    "cost_forecast",
+    "cost_graph",
+    "cost_plan_delta",
+    "cost_prices",
+    "deploy",
+    "destroy",
+    "make_destroy_plan",
+    "make_plan",
+    "offline_graph",
+    "open_services",
+    "policy_graph",
+    "review_blocker",
+    "review_plan",
+    "rollout_config",
+    "rollout_deps",
+    "rollout_who",
+    "run_rollouts",
+    "update_prices",
+]
