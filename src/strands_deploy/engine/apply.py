@@ -18,6 +18,7 @@ Invariants (each has a test in tests/unit/engine):
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -226,13 +227,22 @@ class Engine:
             groups=types,
             group_limits={t: n for t in set(types.values()) if (n := self.providers(t).max_in_flight)},
         )
+        self._save()
         self._collect(walked, result)
         deletes = [c.address for c in plan.changes if c.action == Action.DELETE]
         if deletes and not self.cancel.is_set():
-            self._collect(self._delete_many(deletes, block_on_failure=True), result)
+            walked = self._delete_many(deletes, block_on_failure=True)
+            self._save()
+            self._collect(walked, result)
         elif deletes:
             result.not_started.extend(deletes)
         return result
+
+    def _save(self) -> None:
+        """Make the results recorded without waiting (``finish(durable=False)``) durable. A failed
+        write is the store's failure, which ``_collect`` reports; it is not raised here."""
+        with contextlib.suppress(StrandsDeployError):
+            self.store.flush()
 
     def _resolved(self, change: Change) -> dict[str, Any]:
         props: dict[str, Any] = resolve(change.props, self._lookup)
@@ -279,6 +289,7 @@ class Engine:
             op,
             change.address,
             ResourceState(change.type, physical_id, props, new_outputs, change.dependencies, change.agent),
+            durable=False,  # made durable by the next begin or by _save (see StateStore.finish)
         )
 
     # -- create and adopt ---------------------------------------------------------------------
@@ -305,6 +316,7 @@ class Engine:
             ResourceState(
                 change.type, created.physical_id, props, created.outputs, change.dependencies, change.agent
             ),
+            durable=False,
         )
 
     def _after_failed_create(
@@ -387,7 +399,7 @@ class Engine:
         except BaseException:
             self.store.abandon(op)  # the old record still describes what exists
             raise
-        self.store.finish(op, address, None)
+        self.store.finish(op, address, None, durable=False)
 
     def _exists_and_ours(self, provider: Provider, address: str, record: ResourceState) -> bool:
         """Read the live resource: False when it is gone; an error when another project or
@@ -417,7 +429,9 @@ class Engine:
             targets = list(self.store.state.resources)
         else:
             targets = [c.address for c in plan.changes if c.action == Action.DELETE]
-        self._collect(self._delete_many(targets, block_on_failure=False), result)
+        walked = self._delete_many(targets, block_on_failure=False)
+        self._save()
+        self._collect(walked, result)
         return result
 
     def _delete_many(self, addresses: list[str], *, block_on_failure: bool) -> WalkResult:
