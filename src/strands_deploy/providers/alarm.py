@@ -142,18 +142,25 @@ class AlarmProvider(Provider):
             return found
         cw = ctx.client("cloudwatch")
         names = [pid for _, pid, _ in items]
-        for i in range(0, len(names), 100):
+
+        def batch(chunk: list[str]) -> list[dict[str, Any]]:
             pages = paginate(
                 items[0][0],
                 cw,
                 "describe_alarms",
-                AlarmNames=names[i : i + 100],
+                AlarmNames=chunk,
                 AlarmTypes=["MetricAlarm"],
                 PaginationConfig={"PageSize": 100},
             )
-            for page in pages:
-                for alarm in page.get("MetricAlarms", []):
-                    found[alarm["AlarmName"]] = alarm
+            return [alarm for page in pages for alarm in page.get("MetricAlarms", [])]
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        chunks = [names[i : i + 100] for i in range(0, len(names), 100)]
+        # a few batches at once (DescribeAlarms allows 9 calls a second; the pacer keeps to it)
+        with ThreadPoolExecutor(max_workers=min(4, len(chunks))) as pool:
+            for alarms in pool.map(batch, chunks):
+                found.update({alarm["AlarmName"]: alarm for alarm in alarms})
         return found
 
     def _tags_of_many(

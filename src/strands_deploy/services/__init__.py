@@ -454,6 +454,11 @@ def make_plan(
         found = pool.submit(_discover, services) if engine is not None and discover else None
         read_all = engine is not None and scope == "all" and bool(state.resources)
         full = pool.submit(engine.refresh) if engine is not None and read_all else None
+        # deploy: the batched check of everything recorded starts now, while synthesis runs
+        checking = scope == "changes" and engine is not None and bool(state.resources)
+        checked = (
+            pool.submit(engine.check, list(state.resources)) if checking and engine is not None else None
+        )
         graph = services.synth(agents)
         discovery = classify(found.result() if found is not None else [], graph, state)
         planner = _Planning(services, graph, state, _targets(agents, targets), discovery.is_adoptable)
@@ -465,7 +470,7 @@ def make_plan(
         if full is not None:
             plan = planner.plan(full.result(), "all")
         elif engine is not None and state.resources:
-            plan = planner.plan_reading_changes(engine, pool)
+            plan = planner.plan_reading_changes(engine, pool, checked)
         else:
             plan = planner.plan({} if engine is not None else None, "all" if engine is not None else "none")
     finally:
@@ -513,10 +518,11 @@ class _Planning:
         plan.refresh_scope = scope
         return plan
 
-    def plan_reading_changes(self, engine: Engine, pool: Any) -> Plan:
-        """Plan from the state; read in full what that plan changes while the rest gets the cheap
-        check; plan again with both; read in full what only the check saw changing; plan again.
-        A resource deploy updates is always read first, so an out-of-band change to it is seen
+    def plan_reading_changes(self, engine: Engine, pool: Any, checked: Any = None) -> Plan:
+        """Plan from the state; read in full what that plan changes, beside the cheap check of
+        everything (``checked``: started before synthesis); plan again with both (a full read
+        wins over the check); read in full what only the check saw changing; plan again. A
+        resource deploy updates is always read first, so an out-of-band change to it is seen
         (and shown) rather than silently overwritten."""
         recorded = self.state.resources
         first = self.plan(None, "none")
@@ -524,8 +530,10 @@ class _Planning:
         if self.early_review is not None and first.has_changes():
             self._early = (_actions(first), self.early_review(first))
         changing = self._changing(first, recorded)
-        checked = pool.submit(engine.check, [a for a in recorded if a not in changing])
-        live = {**engine.refresh(sorted(changing)), **checked.result()} if changing else checked.result()
+        if checked is None:
+            checked = pool.submit(engine.check, [a for a in recorded if a not in changing])
+        full = engine.refresh(sorted(changing)) if changing else {}
+        live = {**checked.result(), **full}
         read = set(changing)
         plan = self.plan(live, "changes")
         # What the check saw changing is now read in full; a resource found deleted outside the
