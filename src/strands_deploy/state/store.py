@@ -74,9 +74,7 @@ class StateStore:
         self.mutate(lambda s: s.pending.__setitem__(op.id, op))
         return op.id
 
-    def finish(
-        self, op_id: str, address: str, record: ResourceState | None, *, durable: bool = True
-    ) -> None:
+    def finish(self, op_id: str, address: str, record: ResourceState | None, *, durable: bool = True) -> None:
         """The operation ``op_id`` is done: its result replaces the pending record. With
         ``durable=False`` the caller does not wait for the write: the next durable change (the next
         ``begin``, which must be on disk before its AWS call) or ``flush`` carries it. Until then
