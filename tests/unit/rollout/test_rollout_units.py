@@ -111,6 +111,8 @@ def test_a_notification_failure_is_reported_never_raised() -> None:
     assert len(problems) == 2 and "slack" in problems[0] and "email" in problems[1]
     plain_http = Notifier(targets[:1], "prod", lambda name: "http://example.com/hook")
     assert "https" in plain_http.send("step", "support")[0]
+    look_alike = Notifier(targets[:1], "prod", lambda name: "http://localhost.example.com/hook")
+    assert "https" in look_alike.send("step", "support")[0]  # not a local address: refused
 
 
 def test_percentiles_and_seeded_routing() -> None:
