@@ -473,13 +473,15 @@ def make_plan(
             plan = planner.plan_reading_changes(engine, pool, checked)
         else:
             plan = planner.plan({} if engine is not None else None, "all" if engine is not None else "none")
+        # taken before the pool lets go of what has not started (a review still queued is cancelled)
+        early = planner.reviewed(plan) if review and plan.has_changes() else None
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     plan.untracked = discovery.untracked
     plan.warnings = [w.to_dict() for w in graph.warnings]
     services.stamp(plan)
     if review and plan.has_changes():  # nothing changes: nothing new to judge or price
-        plan.review = planner.reviewed(plan) or review_plan(services, graph, state, plan, agents)
+        plan.review = early or review_plan(services, graph, state, plan, agents)
     return PlanOutcome(plan, len(state.pending))
 
 
@@ -499,7 +501,7 @@ class _Planning:
 
     def reviewed(self, plan: Plan) -> dict[str, Any] | None:
         """The early review when ``plan`` changes exactly what the early plan changed, else None."""
-        if self._early is None or self._early[0] != _actions(plan):
+        if self._early is None or self._early[0] != _actions(plan) or self._early[1].cancelled():
             return None
         result: dict[str, Any] = self._early[1].result()
         return result
