@@ -144,3 +144,18 @@ def test_console_script_runs_init(tmp_path: Path) -> None:
     assert again.returncode == 1
     assert "strands.yaml already exists" in again.stderr and "--force" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_json_lists_what_was_written_and_nothing_else(tmp_path: Path) -> None:
+    import json
+
+    result = CliRunner().invoke(
+        cli, ["-C", str(tmp_path), "init", "--name", "demo", "--ci", "github", "--json"]
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    doc = json.loads(result.stdout)  # the whole of stdout is the document
+    assert doc["project"] == "demo" and doc["template"] == "basic"
+    assert "strands.yaml" in doc["written"] and "agents/assistant/agent.py" in doc["written"]
+    assert doc["pipeline"] and (tmp_path / doc["pipeline"]).exists()
+    both = CliRunner().invoke(cli, ["-C", str(tmp_path / "x"), "init", "--interactive", "--json"])
+    assert both.exit_code == 2 and "leave out --json" in both.output

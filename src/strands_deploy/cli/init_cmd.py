@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from strands_deploy.cli.common import console, project_dir
+from strands_deploy.cli.common import console, json_option, print_json, project_dir
 from strands_deploy.errors import StrandsDeployError
 
 TEMPLATES = {
@@ -113,6 +113,7 @@ SCHEMA_LINE = "# yaml-language-server: $schema={url}\n"
 )
 @click.option("--ci-env", default="prod", show_default=True, help="The environment the pipeline deploys.")
 @click.option("--ci-branch", default="main", show_default=True, help="The branch whose pushes deploy.")
+@json_option('Print what was written as JSON (errors too: {"error": {...}}).')
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -123,21 +124,36 @@ def command(
     ci: str | None,
     ci_env: str,
     ci_branch: str,
+    as_json: bool,
 ) -> None:
     """Write a new project: strands.yaml, agents with tools, offline tests, .gitignore; with --ci,
     a pipeline that plans on review and deploys the reviewed plan."""
+    if as_json and interactive:
+        raise click.UsageError("--interactive asks its questions on the terminal: leave out --json")
     folder = project_dir(ctx)
     existing = (folder / "strands.yaml").exists()
     if ci and existing and not force and not interactive:
-        write_pipeline(folder, ci, ci_env, ci_branch, force)
+        only = write_pipeline(folder, ci, ci_env, ci_branch, force, show=not as_json)
+        if as_json:
+            print_json({"folder": str(folder), "written": [], "pipeline": str(only.relative_to(folder))})
         return
     planned, project, template = _planned(folder, template, name, interactive)
     if not force:
         _refuse_clashes(folder, planned)
     written = _write(folder, planned)
-    _print_created(folder, project, template, written)
-    if ci:
-        write_pipeline(folder, ci, ci_env, ci_branch, force)
+    if not as_json:
+        _print_created(folder, project, template, written)
+    pipeline = write_pipeline(folder, ci, ci_env, ci_branch, force, show=not as_json) if ci else None
+    if as_json:
+        print_json(
+            {
+                "project": project,
+                "template": template,
+                "folder": str(folder),
+                "written": written,
+                "pipeline": str(pipeline.relative_to(folder)) if pipeline else None,
+            }
+        )
 
 
 def _planned(
@@ -190,8 +206,11 @@ def _write(folder: Path, planned: dict[str, str]) -> list[str]:
     return written
 
 
-def write_pipeline(folder: Path, provider: str, env: str, branch: str, force: bool) -> Path:
-    """Write the CI pipeline into the project; notes what the environment still needs."""
+def write_pipeline(
+    folder: Path, provider: str, env: str, branch: str, force: bool, *, show: bool = True
+) -> Path:
+    """Write the CI pipeline into the project; notes what the environment still needs (unless
+    ``show`` is false: ``--json``)."""
     from strands_deploy.cli.init_ci import pipeline_path, pipeline_text
     from strands_deploy.config.loader import load_project
 
@@ -206,6 +225,8 @@ def write_pipeline(folder: Path, provider: str, env: str, branch: str, force: bo
     region = project.config.environments[env].region if env in project.config.environments else None
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(pipeline_text(provider, env=env, region=region or project.config.region, branch=branch))
+    if not show:
+        return dest
     con = console()
     con.print(f"[green]Wrote[/green] {pipeline_path(provider)} (deploys environment [bold]{env}[/bold])")
     declared = project.config.environments.get(env)
