@@ -64,6 +64,16 @@ def write_json(path: Path, data: Any, what: str) -> None:
 
 
 def load_plan(path: Path) -> Plan:
+    document = read_plan_document(path)
+    try:
+        return Plan.from_document(document)
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as e:
+        raise _invalid(path, e) from None
+
+
+def read_plan_document(path: Path) -> dict[str, Any]:
+    """A saved plan's JSON document (checked to be a strands-deploy plan), or a StrandsDeployError
+    saying how to make one. The approvals of a plan are judged on this document (its digest)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -78,19 +88,21 @@ def load_plan(path: Path) -> Plan:
         ) from None
     try:
         data = json.loads(text)
-        if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
-            raise ValueError(
-                f"not a strands-deploy plan (format {data.get('format')!r})"
-                if isinstance(data, dict)
-                else "not a plan"
-            )
-        return Plan.from_document(data)
-    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as e:
-        raise StrandsDeployError(
-            f"the plan file is not a valid plan ({e})",
-            str(path),
-            "make a new one with `strands-deploy plan --out FILE`",
-        ) from None
+    except (ValueError, RecursionError) as e:
+        raise _invalid(path, e) from None
+    if not isinstance(data, dict):
+        raise _invalid(path, ValueError("not a plan"))
+    if data.get("format") != PLAN_FORMAT:
+        raise _invalid(path, ValueError(f"not a strands-deploy plan (format {data.get('format')!r})"))
+    return data
+
+
+def _invalid(path: Path, e: BaseException) -> StrandsDeployError:
+    return StrandsDeployError(
+        f"the plan file is not a valid plan ({e})",
+        str(path),
+        "make a new one with `strands-deploy plan --out FILE`",
+    )
 
 
 def _stale(

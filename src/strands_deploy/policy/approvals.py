@@ -16,7 +16,7 @@ from typing import Any
 
 from strands_deploy.errors import StrandsDeployError
 from strands_deploy.planning.plan import Plan
-from strands_deploy.planning.saved import plan_digest, write_json
+from strands_deploy.planning.saved import plan_digest, read_plan_document, write_json
 
 APPROVALS_SUFFIX = ".approvals.json"
 
@@ -44,19 +44,7 @@ def approvals_path(plan_path: Path) -> Path:
 
 
 def read_document(plan_path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(plan_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StrandsDeployError(
-            "the plan file does not exist", str(plan_path), "make one with `strands-deploy plan --out FILE`"
-        ) from None
-    except (OSError, ValueError) as e:
-        raise StrandsDeployError(
-            f"cannot read the plan file: {e}", str(plan_path), "make a new plan"
-        ) from None
-    if not isinstance(data, dict):
-        raise StrandsDeployError("not a strands-deploy plan", str(plan_path), "make a new plan")
-    return data
+    return read_plan_document(plan_path)
 
 
 def read_approvals(plan_path: Path) -> list[Approval]:

@@ -28,7 +28,9 @@ class HttpApiProps(PropsModel):
     stage_variables: dict[str, str] = {}
 
 
-def _route_settings(p: HttpApiProps) -> dict[str, Any]:
+def route_settings(p: HttpApiProps | Any) -> dict[str, Any]:
+    """A stage's DefaultRouteSettings from ``throttle_burst``/``throttle_rate`` (of an API's
+    `$default` stage or of a named stage, ``http_stage.py``)."""
     settings: dict[str, Any] = {}
     if p.throttle_burst is not None:
         settings["ThrottlingBurstLimit"] = p.throttle_burst
@@ -53,7 +55,7 @@ class HttpApiProvider(Provider):
 
     def _create_stage(self, ctx: ProviderContext, address: str, api_id: str, p: HttpApiProps) -> None:
         kwargs: dict[str, Any] = {"ApiId": api_id, "StageName": STAGE, "AutoDeploy": True}
-        settings = _route_settings(p)
+        settings = route_settings(p)
         if settings:
             kwargs["DefaultRouteSettings"] = settings
         if p.stage_variables:
@@ -105,14 +107,14 @@ class HttpApiProvider(Provider):
         if before.name != after.name:
             call(address, api, "update_api", ApiId=physical_id, Name=after.name)
         stage_changed = before.stage_variables != after.stage_variables
-        if _route_settings(before) != _route_settings(after) or stage_changed:
+        if route_settings(before) != route_settings(after) or stage_changed:
             if ctx.aws.settings.local:
                 # moto (the embedded local cloud) has no UpdateStage: recreate the stage there.
                 ignore_not_found(address, api, "delete_stage", ApiId=physical_id, StageName=STAGE)
                 self._create_stage(ctx, address, physical_id, after)
             else:
                 kwargs: dict[str, Any] = {"ApiId": physical_id, "StageName": STAGE, "AutoDeploy": True}
-                kwargs["DefaultRouteSettings"] = _route_settings(after)
+                kwargs["DefaultRouteSettings"] = route_settings(after)
                 if after.stage_variables:  # one left by an agent that dropped `stages:` is harmless
                     kwargs["StageVariables"] = dict(after.stage_variables)
                 call(address, api, "update_stage", **kwargs)

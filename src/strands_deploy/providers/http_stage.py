@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from strands_deploy.aws.errors import call, call_or_none, ignore_not_found
 from strands_deploy.providers._common import require
 from strands_deploy.providers.base import Created, Outputs, Props, PropsModel, Provider, ProviderContext
+from strands_deploy.providers.http_api import route_settings
 
 
 class HttpStageProps(PropsModel):
@@ -33,15 +34,6 @@ def _split(physical_id: str) -> tuple[str, str]:
     return api_id, name
 
 
-def _settings(p: HttpStageProps) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if p.throttle_burst is not None:
-        out["ThrottlingBurstLimit"] = p.throttle_burst
-    if p.throttle_rate is not None:
-        out["ThrottlingRateLimit"] = p.throttle_rate
-    return out
-
-
 class HttpStageProvider(Provider):
     type_name: ClassVar[str] = "aws.apigw.http_stage"
     props_model: ClassVar[type[PropsModel]] = HttpStageProps
@@ -52,8 +44,8 @@ class HttpStageProvider(Provider):
         kwargs: dict[str, Any] = {"ApiId": p.api_id, "StageName": p.name, "AutoDeploy": True}
         if p.variables:
             kwargs["StageVariables"] = dict(p.variables)
-        if _settings(p):
-            kwargs["DefaultRouteSettings"] = _settings(p)
+        if route_settings(p):
+            kwargs["DefaultRouteSettings"] = route_settings(p)
         if p.tags:
             kwargs["Tags"] = dict(p.tags)
         call(address, ctx.client("apigatewayv2"), "create_stage", **kwargs)
@@ -99,8 +91,8 @@ class HttpStageProvider(Provider):
         apigw = ctx.client("apigatewayv2")
         # A removed variable or setting is not something UpdateStage can be trusted to clear (it
         # is a partial update), and moto has no UpdateStage: those cases recreate the stage.
-        removed = set(before.variables) - set(after.variables) or set(_settings(before)) - set(
-            _settings(after)
+        removed = set(before.variables) - set(after.variables) or set(route_settings(before)) - set(
+            route_settings(after)
         )
         if ctx.aws.settings.local or removed:
             ignore_not_found(address, apigw, "delete_stage", ApiId=after.api_id, StageName=after.name)
@@ -114,7 +106,7 @@ class HttpStageProvider(Provider):
                 StageName=after.name,
                 AutoDeploy=True,
                 StageVariables=dict(after.variables),
-                DefaultRouteSettings=_settings(after),
+                DefaultRouteSettings=route_settings(after),
             )
         return require(self.read(ctx, address, physical_id, new), address, physical_id)
 
