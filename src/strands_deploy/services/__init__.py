@@ -812,7 +812,6 @@ from strands_deploy.services.ci import bootstrap_ci_role  # noqa: E402
 from strands_deploy.services.cost import (  # noqa: E402
     OFFLINE_ACCOUNT,
     actual_cost,
-    cost_budget_check,
     cost_forecast,
     cost_graph,
     cost_plan_delta,
@@ -841,7 +840,6 @@ __all__ = [
     "bootstrap_ci_role",
     "check_policy",
     "compliance_data",
-    "cost_budget_check",
     "cost_forecast",
     "cost_graph",
     "cost_plan_delta",

@@ -80,14 +80,6 @@ def cost_plan_delta(services: Services, graph: Graph, state: State, *, free_tier
     return plan_delta(state, graph, services.project, services.env_name, prices, free_tier=free_tier)
 
 
-def cost_budget_check(services: Services, graph: Graph) -> StrandsDeployError | None:
-    """The refusal of a plan whose forecast exceeds the environment's `budget:` (None: within it)."""
-    from strands_deploy.cost import budget_check, forecast
-
-    fc = forecast(graph, services.project, services.env_name, cost_prices(services))
-    return budget_check(fc, services.env)
-
-
 def actual_cost(
     services: Services, since_seconds: float, *, now_ms: int | None = None, graph: Graph | None = None
 ) -> Any:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from strands_deploy.errors import StrandsDeployError
 from strands_deploy.services import Services
-from strands_deploy.services.cost import OFFLINE_ACCOUNT, cost_budget_check, cost_plan_delta
+from strands_deploy.services.cost import OFFLINE_ACCOUNT, cost_plan_delta
 from strands_deploy.state.model import State
 
 if TYPE_CHECKING:
@@ -33,8 +33,10 @@ def review_plan(
         account=services._account or services.env.account or OFFLINE_ACCOUNT,
         extra_notices=scan_notices(services.project, agents),
     )
+    from strands_deploy.cost import budget_check
+
     delta = cost_plan_delta(services, graph, state)
-    over = cost_budget_check(services, graph)
+    over = budget_check(delta.after, services.env)  # the delta's forecast of the graph, not another
     blocked: dict[str, Any] = {}
     if policy.errors:
         shown = "; ".join(f"{f.rule.id} {f.address}: {f.message}" for f in policy.errors[:3])

@@ -3,6 +3,8 @@ deploy published, and the rollouts that run after an apply."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -22,7 +24,9 @@ def _record_versions(services: Services, store: Any) -> None:
     from strands_deploy.rollout import control
 
     agents = list(services.project.config.agents)
-    probe = store.state.copy()  # a deep copy: recording in it leaves the store's state as it is
+    # recording reads the resources and writes only `rollouts`: a probe with a copy of those
+    # (not a copy of the whole state, megabytes at a thousand agents) says whether anything is new
+    probe = dataclasses.replace(store.state, rollouts=copy.deepcopy(store.state.rollouts))
     control.record_versions(probe, agents, None)
     if probe.rollouts != store.state.rollouts:
         who = rollout_who(services)
